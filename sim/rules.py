@@ -1,0 +1,411 @@
+"""The model's decision and outcome rules: pure functions over numpy arrays.
+
+Every rule is written once, here.  The Mesa agents call them with one agent's
+values (scalars or small arrays); the batched ensemble engine calls the same
+functions with a leading replicate axis.  All inputs broadcast, so a rule never
+needs to know which engine calls it.  Rules that draw random numbers take a
+``numpy.random.Generator`` (or uniforms drawn by the caller) as an argument and
+keep no state of their own.
+
+Array conventions: ``W`` = weapons (:data:`sim.schema.WEAPONS`), ``B`` = bases,
+``G`` = militia groups, ``O`` = facility owners (the groups, then the IRGC
+abroad, then Iran's homeland), ``K`` = facility kinds
+(:data:`sim.schema.FACILITY_KINDS`), ``F`` = facilities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LN2 = float(np.log(2.0))
+
+# Ladder events, in rung order (see ``RUNGS``).
+EV_ATTACK, EV_INJURY, EV_STRIKE, EV_FATALITY, EV_CAMPAIGN, EV_IRGC_KILLED, EV_IRAN_STRUCK, EV_IRAN_DIRECT = range(8)
+N_EVENTS = 8
+
+RUNGS = (
+    ("calm", "no condition below holds"),
+    ("harassment", "a militia attack on US forces within the last `ladder.harassment_days` days"),
+    ("casualty_attacks", "US personnel injured by an attack within the last `ladder.memory_days` days"),
+    ("limited_retaliation", "a US strike on militia or IRGC facilities within the memory"),
+    ("fatal_attacks", "US personnel killed by an attack within the memory"),
+    ("major_campaign", "a day of a multi-day US campaign within the memory"),
+    ("sponsor_personnel", "IRGC personnel killed by US strikes within the memory"),
+    ("sponsor_territory", "a US strike inside Iran within the memory"),
+    ("direct_exchange", "a direct Iranian attack on US forces within the memory"),
+    ("regional_war", "at least `ladder.regional_war_exchanges` direct state-on-state exchanges "
+                     "(Iranian attacks on US forces or US strike days inside Iran) within the memory"),
+)
+"""The escalation ladder: (name, condition) for rungs 0..9."""
+
+RUNG_NAMES = tuple(name for name, _ in RUNGS)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def decay_factor(half_life_days):
+    """Daily retention of a quantity with the given half-life: ``2 ** (-1 / h)``."""
+    return np.exp(-LN2 / np.asarray(half_life_days, dtype=float))
+
+
+def leaky(x, added, retention):
+    """Leaky accumulator used for revenge, grievance, excitation, pressure and risk.
+
+    ``x' = retention * (x + added)``: today's additions count fully today and
+    fade geometrically afterwards (a discrete-time exponential kernel).
+    """
+    return retention * (x + added)
+
+
+def floor_scale(health, floor):
+    """Capability left after damage: ``floor + (1 - floor) * health``.
+
+    Used for coordination (command-and-control health) and accuracy
+    (intelligence health): destroying a kind degrades, but does not abolish,
+    the part of capability it feeds.
+    """
+    return floor + (1.0 - floor) * health
+
+
+# --------------------------------------------------------------------------- attack generation
+
+
+def stock_capacity(stock_total, full_stock_total, half_saturation):
+    """Launch capacity from weapons held, normalised to 1 at full stock.
+
+    A saturating (Michaelis-Menten) form ``S / (S + K)``: a group with few
+    weapons left attacks rarely, one with plenty is limited by other factors.
+    """
+    s = np.maximum(stock_total, 0.0)
+    full = np.maximum(full_stock_total, 1e-9)
+    return (s / (s + half_saturation)) / (full / (full + half_saturation))
+
+
+def attack_intensity(
+    base_rate,
+    motivation,
+    tension,
+    outside,
+    revenge,
+    grievance,
+    excitation,
+    capacity,
+    coordination,
+    alignment,
+    restraint,
+    risk_tolerance,
+    credibility,
+    tension_weight,
+    outside_weight,
+    revenge_weight,
+    grievance_weight,
+    deterrence_weight,
+    max_rate,
+):
+    """Mechanism 1: a group's expected attacks today (attacks/day).
+
+    ``lambda = min(cap, (mu + X) * capacity * coordination * restraint_factor * deterrence)``
+    with the background rate ``mu = base_rate * motivation * exp(w_T T + w_O O + w_R R + w_G Gr)``,
+    the self-exciting term ``X`` (Hawkes-style excitation from recent successful
+    attacks, as in point-process models of insurgent violence), Iranian
+    restraint ``1 - alignment * restraint`` and deterrence
+    ``exp(-w_D * (1 - risk_tolerance) * credibility)``.
+    """
+    drive = np.exp(tension_weight * tension + outside_weight * outside
+                   + revenge_weight * revenge + grievance_weight * grievance)
+    mu = base_rate * motivation * drive
+    suppression = (1.0 - alignment * restraint) * np.exp(-deterrence_weight * (1.0 - risk_tolerance) * credibility)
+    return np.minimum((mu + excitation) * capacity * coordination * suppression, max_rate)
+
+
+def weapon_mix(stock, preference):
+    """Probability of each weapon for a launch: preference-weighted among weapons in stock.
+
+    ``stock`` has weapons on its last axis (``..., W``).  Rows with nothing in
+    stock get all zeros.
+    """
+    w = np.where(stock >= 1.0, preference, 0.0)
+    tot = w.sum(axis=-1, keepdims=True)
+    return np.divide(w, tot, out=np.zeros_like(w, dtype=float), where=tot > 0)
+
+
+def launches(wanted, stock):
+    """Launches actually made: the wanted count, capped by whole weapons in stock."""
+    return np.minimum(wanted, np.floor(np.maximum(stock, 0.0))).astype(np.int64)
+
+
+def target_base_probabilities(exposure, base_country, reach):
+    """Which base a group aims at: proportional to exposure among bases in reach.
+
+    ``reach`` is a boolean (G, C) matrix over country codes, ``base_country``
+    the (B,) country codes.  Returns (G, B) probabilities.
+    """
+    mask = reach[:, base_country]
+    w = mask * exposure[None, :]
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def hawkes_excitation(excitation, successes, jump, retention):
+    """Self-excitation after today's attacks that got through: ``X' = r (X + jump * n)``."""
+    return leaky(excitation, jump * successes, retention)
+
+
+# --------------------------------------------------------------------------- attack outcomes
+
+
+def outcome_probabilities(air_defence, exposure, interceptable, p_injury, p_fatal, accuracy):
+    """Mechanism 2: probabilities of (intercepted, no damage, injuries, fatalities).
+
+    ``P(intercept) = air_defence * interceptable``; a launch that gets through
+    kills with ``min(1, p_fatal * exposure * accuracy)`` and otherwise injures
+    with ``min(1 - p_fatal', p_injury * exposure * accuracy)``.  Inputs
+    broadcast; the four outcomes are stacked on a new last axis.
+    """
+    p_int = np.clip(air_defence * interceptable, 0.0, 1.0)
+    through = 1.0 - p_int
+    pf = np.clip(p_fatal * exposure * accuracy, 0.0, 1.0)
+    pi = np.minimum(np.clip(p_injury * exposure * accuracy, 0.0, 1.0), 1.0 - pf)
+    p_int, through, pf, pi = np.broadcast_arrays(p_int, through, pf, pi)
+    return np.stack([p_int, through * (1.0 - pf - pi), through * pi, through * pf], axis=-1)
+
+
+def casualties(injury_events, fatal_events, injured_extra_mean, killed_extra_mean, injured_in_fatal_mean, rng):
+    """US casualties from counts of casualty-producing and fatal attacks.
+
+    Each injuring attack injures ``1 + Poisson(injured_extra_mean)``; each fatal
+    attack kills ``1 + Poisson(killed_extra_mean)`` and injures
+    ``Poisson(injured_in_fatal_mean)``.  Sums of independent Poisson draws are
+    drawn as one Poisson, so counts of events give the same law as event-by-event
+    draws.  Returns (injured, killed) with the broadcast shape of the inputs.
+    """
+    i = np.asarray(injury_events)
+    f = np.asarray(fatal_events)
+    injured = i + rng.poisson(i * injured_extra_mean + f * injured_in_fatal_mean)
+    killed = f + rng.poisson(f * killed_extra_mean)
+    return injured.astype(np.int64), killed.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- US doctrine
+
+
+def approval_probability(respond_probability, domestic, outside, host, pressure_gain, host_weight):
+    """Chance a triggered response is approved.
+
+    Domestic and outside pressure raise it, host-nation pressure lowers it:
+    ``clip(p0 * (1 + g (D + O)) * (1 - w_H H), 0, 1)``.
+    """
+    return np.clip(respond_probability * (1.0 + pressure_gain * (domestic + outside)) * (1.0 - host_weight * host), 0.0, 1.0)
+
+
+def triggers(injured, killed, attacks_in_window, on_injury, injury_threshold, on_fatality, attack_count):
+    """Which responses today's events call for: (proportionate, campaign) booleans.
+
+    A fatal day calls for a campaign (if ``on_fatality``); a day with at least
+    ``injury_threshold`` injured, or a window with at least ``attack_count``
+    attacks (when that trigger is on), calls for a proportionate strike.
+    """
+    campaign = np.logical_and(on_fatality, killed > 0)
+    prop = np.logical_or(np.logical_and(on_injury, injured >= injury_threshold),
+                         np.logical_and(attack_count > 0, attacks_in_window >= np.maximum(attack_count, 1)))
+    return prop, campaign
+
+
+def proportionate_facilities(casualty_score, pressure, facilities_base, facilities_per_casualty, max_facilities, size_gain):
+    """Size of a 'necessary and proportionate' strike, in facilities.
+
+    ``round((base + per_casualty * casualties) * (1 + size_gain * pressure))``,
+    at least 1 and at most ``max_facilities`` (seed 002: three facilities
+    after three service members were injured).
+    """
+    n = np.rint((facilities_base + facilities_per_casualty * casualty_score) * (1.0 + size_gain * pressure))
+    return np.clip(n, 1, max_facilities).astype(np.int64)
+
+
+def campaign_first_wave(killed, pressure, first_wave_targets, targets_per_fatality, size_gain):
+    """Aimpoints of a campaign's first wave (seed 000: more than 85 targets).
+
+    ``round((first_wave + per_fatality * killed) * (1 + size_gain * pressure))``.
+    """
+    return np.rint((first_wave_targets + targets_per_fatality * killed) * (1.0 + size_gain * pressure)).astype(np.int64)
+
+
+def owner_weights(focus, spread, focus_share, irgc_share, iran_share):
+    """Weight of each facility owner (G groups, IRGC abroad, Iran homeland) in a strike.
+
+    ``focus`` (.., G) names the groups that caused the response, ``spread``
+    (.., G) how the rest is shared (e.g. recent attacks).  Militia owners get
+    ``(1 - irgc_share - iran_share) * (focus_share * focus + (1 - focus_share) * spread)``
+    (each part normalised; a part that is all zero hands its share to the other),
+    then the IRGC abroad ``irgc_share`` and the homeland ``iran_share``.
+    """
+    focus = np.asarray(focus, dtype=float)
+    spread = np.asarray(spread, dtype=float)
+    fs = focus.sum(axis=-1, keepdims=True)
+    ss = spread.sum(axis=-1, keepdims=True)
+    g = focus.shape[-1]
+    f_n = np.divide(focus, fs, out=np.zeros_like(focus), where=fs > 0)
+    s_n = np.where(ss > 0, np.divide(spread, np.where(ss > 0, ss, 1.0)), 1.0 / g)
+    share = np.where(fs > 0, focus_share, 0.0)
+    militia = (1.0 - irgc_share - iran_share) * (share * f_n + (1.0 - share) * s_n)
+    extra = np.stack(np.broadcast_arrays(np.asarray(irgc_share, float), np.asarray(iran_share, float)), axis=-1)
+    extra = np.broadcast_to(extra, militia.shape[:-1] + (2,))
+    return np.concatenate([militia, extra], axis=-1)
+
+
+def allocate_targets(weight, available, n_targets, per_facility, uniforms):
+    """Mechanism 3: spread a strike's aimpoints over facilities.
+
+    Facilities are ranked by weighted random keys ``log(u) / w`` (weighted
+    sampling without replacement, Efraimidis and Spirakis 2006); each in turn
+    takes up to ``per_facility`` of its available aimpoints until ``n_targets``
+    are placed.  Facilities with zero weight or nothing left are never chosen.
+    Shapes: ``weight``, ``available``, ``uniforms`` (.., F); ``n_targets``,
+    ``per_facility`` (..).  Returns integer aimpoints per facility (.., F).
+    """
+    weight = np.asarray(weight, dtype=float)
+    avail = np.floor(np.maximum(available, 0.0)).astype(np.int64)
+    ok = (weight > 0) & (avail > 0)
+    with np.errstate(divide="ignore"):
+        keys = np.where(ok, np.log(np.maximum(uniforms, 1e-300)) / np.where(ok, weight, 1.0), -np.inf)
+    order = np.argsort(-keys, axis=-1, kind="stable")
+    cap = np.where(ok, np.minimum(avail, np.asarray(per_facility)[..., None]), 0)
+    cap_sorted = np.take_along_axis(cap, order, axis=-1)
+    before = np.cumsum(cap_sorted, axis=-1) - cap_sorted
+    take_sorted = np.clip(np.asarray(n_targets)[..., None] - before, 0, cap_sorted)
+    out = np.zeros_like(take_sorted)
+    np.put_along_axis(out, order, take_sorted, axis=-1)
+    return out
+
+
+def strike_outcomes(alloc, p_destroy, collateral, militants_per_target, irgc_per_target, is_militia, is_irgc, rng):
+    """Mechanism 4: what a strike does at each facility.
+
+    Each aimpoint struck is destroyed with ``p_destroy`` and harms civilians
+    with ``collateral`` (independent Bernoulli trials, drawn as binomials);
+    militants killed are Poisson with mean ``militants_per_target`` per militia
+    aimpoint, IRGC personnel Poisson with ``irgc_per_target`` per IRGC aimpoint
+    (abroad or in Iran).  Returns (destroyed, harm, militants, irgc) per facility.
+    """
+    alloc = np.asarray(alloc, dtype=np.int64)
+    destroyed = rng.binomial(alloc, p_destroy)
+    harm = rng.binomial(alloc, collateral)
+    militants = rng.poisson(alloc * (militants_per_target * is_militia))
+    irgc = rng.poisson(alloc * (irgc_per_target * is_irgc))
+    return destroyed, harm, militants, irgc
+
+
+def munitions_used(targets, munitions_per_target, rng):
+    """Munitions expended on ``targets`` aimpoints: ``floor(m)`` each plus one more with chance ``frac(m)``.
+
+    The mean is ``m`` per aimpoint (seed 000: about 125 munitions for 85 targets).
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    whole = np.floor(munitions_per_target)
+    return (targets * whole).astype(np.int64) + rng.binomial(targets, munitions_per_target - whole)
+
+
+def credibility_gain(credibility, targets, gain):
+    """US deterrent credibility after a strike day of ``targets`` aimpoints.
+
+    ``C + gain * (1 - C) * min(1, targets / 10)``: saturating in both.
+    """
+    return credibility + gain * (1.0 - credibility) * np.minimum(1.0, np.asarray(targets) / 10.0)
+
+
+# --------------------------------------------------------------------------- capability and Iran
+
+
+def health(intact, membership, total):
+    """Share of aimpoints intact per (owner, kind): ``intact @ membership / total`` (1 where none exist)."""
+    got = intact @ membership
+    return np.divide(got, total, out=np.ones_like(got, dtype=float), where=total > 0)
+
+
+def stock_after_storage_loss(stock, health_before, health_after):
+    """Weapons left after storage is hit: lost in proportion to the storage destroyed."""
+    ratio = np.divide(health_after, health_before, out=np.ones_like(health_after, dtype=float), where=health_before > 0)
+    return stock * np.clip(ratio, 0.0, 1.0)
+
+
+def resupply(stock, capacity, storage_health, logistics_health, alignment, rate, sponsor_support):
+    """Mechanism 5: Iran refills a share of each group's missing weapons per day.
+
+    ``S + rate * alignment * logistics * sponsor * max(0, cap * storage - S)``:
+    destroyed storage lowers what can be held, destroyed logistics slows the flow,
+    and damage to the IRGC's own facilities abroad (``sponsor_support``) slows it for all.
+    """
+    room = np.maximum(capacity * storage_health - stock, 0.0)
+    return stock + rate * alignment * logistics_health * sponsor_support * room
+
+
+def rebuild(intact, total, rate):
+    """Destroyed aimpoints are rebuilt at ``rate`` of the gap per day."""
+    return intact + rate * (total - intact)
+
+
+def restraint_target(war_risk, restraint_min, restraint_max, threshold, slope):
+    """Restraint Iran wants on its proxies given the risk of direct war (logistic in risk)."""
+    return restraint_min + (restraint_max - restraint_min) / (1.0 + np.exp(-slope * (war_risk - threshold)))
+
+
+def restraint_update(restraint, war_risk, restraint_min, restraint_max, threshold, slope, speed):
+    """Partial adjustment of restraint towards its target: ``r + speed * (r* - r)``."""
+    return restraint + speed * (restraint_target(war_risk, restraint_min, restraint_max, threshold, slope) - restraint)
+
+
+def direct_action_probability(hostility, red_line_crossed, propensity):
+    """Daily chance of a direct Iranian attack: ``1 - exp(-propensity * hostility)`` once a red line is crossed."""
+    return np.where(red_line_crossed, 1.0 - np.exp(-propensity * np.maximum(hostility, 0.0)), 0.0)
+
+
+# --------------------------------------------------------------------------- ladder
+
+
+def ladder_rung(days_since, exchanges_in_memory, harassment_days, memory_days, war_exchanges):
+    """Mechanism 6: the current rung, the highest whose condition holds (``RUNGS``).
+
+    ``days_since`` (.., 8) are days since the last ladder event of each kind
+    (``EV_*``; a large number if never); ``exchanges_in_memory`` counts direct
+    state-on-state exchanges within the memory.
+    """
+    days_since = np.asarray(days_since)
+    window = np.full(N_EVENTS, memory_days)
+    window[EV_ATTACK] = harassment_days
+    active = days_since < window
+    rung_of_event = np.arange(1, N_EVENTS + 1)
+    rung = np.max(np.where(active, rung_of_event, 0), axis=-1)
+    return np.where(np.asarray(exchanges_in_memory) >= war_exchanges, len(RUNGS) - 1, rung).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- feedback of strikes and casualties
+
+
+def revenge_added(aimpoints, militants, per_target, per_militant):
+    """Provocation: revenge motive a group gains from strikes on it (aimpoints hit, members killed)."""
+    return per_target * aimpoints + per_militant * militants
+
+
+def domestic_added(injured, killed, per_injured, per_killed):
+    """US domestic pressure to respond gained from casualties."""
+    return per_injured * injured + per_killed * killed
+
+
+def host_added(harm, facilities, per_harm, per_facility):
+    """Host-nation pressure gained from civilian harm and from facilities struck on its soil."""
+    return per_harm * harm + per_facility * facilities
+
+
+def war_risk_added(targets, us_killed, irgc_killed, per_target, per_us_killed, per_irgc_killed):
+    """Iran's perceived risk of direct war gained from US strikes, US deaths and IRGC deaths."""
+    return per_target * targets + per_us_killed * us_killed + per_irgc_killed * irgc_killed
+
+
+def hostility_added(irgc_killed, iran_targets, per_irgc_killed, per_iran_target):
+    """Iran's will to act directly, gained when its personnel are killed or its territory struck."""
+    return per_irgc_killed * irgc_killed + per_iran_target * iran_targets
+
+
+def red_line_crossed(irgc_killed_total, iran_struck, red_line_irgc_killed, red_line_territory):
+    """Iran's red lines: enough IRGC dead, or (if it counts) any strike on its territory."""
+    return np.logical_or(irgc_killed_total >= red_line_irgc_killed, np.logical_and(red_line_territory, iran_struck))

@@ -1,0 +1,590 @@
+"""The scenario schema: the one home of every parameter.
+
+Each parameter is declared once, here, with its default, bounds, unit and a
+one-line description.  The CLI (`escalation params`), the docs and the web page
+read them from this module through :func:`iter_parameters`.
+
+Vocabulary (after EMA Workbench): *uncertainties* are things the United States
+does not control (militia behaviour, Iran, the regional drivers); *levers* are
+the US doctrine.  Every field carries ``role`` = ``lever`` or ``uncertainty``
+(or ``setting`` for run settings and fixed facts such as base locations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FACILITY_KINDS = (
+    "command_control",
+    "intelligence",
+    "rocket_missile_storage",
+    "uav_storage",
+    "logistics",
+)
+"""The five kinds of strikeable facility named in the 2024-02-03 seed."""
+
+WEAPONS = ("uav", "rocket", "missile")
+"""Weapon classes of militia attacks (one-way drones, rockets, missiles)."""
+
+OUTCOMES = ("intercepted", "no_damage", "injuries", "fatalities")
+"""Outcome classes of one attack, in the order the outcome rule returns them."""
+
+Country = Literal["iraq", "syria", "jordan"]
+GroupCountry = Literal["iraq", "syria"]
+Role = Literal["lever", "uncertainty", "setting"]
+
+
+def param(
+    default: Any,
+    description: str,
+    *,
+    unit: str = "1",
+    role: Role = "uncertainty",
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """Declare a parameter: default, bounds, unit, description and role in one place."""
+    return Field(
+        default,
+        description=description,
+        ge=ge,
+        le=le,
+        gt=gt,
+        lt=lt,
+        json_schema_extra={"unit": unit, "role": role},
+    )
+
+
+def lever(default: Any, description: str, **kw: Any) -> Any:
+    """A policy choice of the United States (EMA Workbench's 'lever')."""
+    return param(default, description, role="lever", **kw)
+
+
+def setting(default: Any, description: str, **kw: Any) -> Any:
+    """A run setting or a fixed fact (dates, places)."""
+    return param(default, description, role="setting", **kw)
+
+
+class Strict(BaseModel):
+    """Base of every schema block: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=True)
+
+
+# --------------------------------------------------------------------------- drivers
+
+
+class SeriesPoint(Strict):
+    date: dt.date = setting(dt.date(2023, 10, 17), "Date of this point of the series", unit="date")
+    value: float = param(0.5, "Value of the driver from this date on (linear to the next point)", ge=0, le=1)
+
+
+def _series(*points: tuple[dt.date, float]) -> Any:
+    return [SeriesPoint(date=d, value=v) for d, v in points]
+
+
+class Drivers(Strict):
+    """Exogenous drivers: scenario inputs, not agents.  Piecewise-linear between points,
+    constant before the first and after the last."""
+
+    regional_tension: list[SeriesPoint] = Field(
+        default_factory=lambda: _series((dt.date(2023, 10, 17), 0.7)),
+        description="Regional tension (Gaza war, Israel-Hezbollah clashes), 0 calm to 1 extreme",
+        json_schema_extra={"unit": "index 0-1", "role": "uncertainty"},
+    )
+    outside_pressure: list[SeriesPoint] = Field(
+        default_factory=lambda: _series((dt.date(2023, 10, 17), 0.2)),
+        description="Outside pressure for escalation (e.g. a third party pushing for US-Iran war), 0-1",
+        json_schema_extra={"unit": "index 0-1", "role": "uncertainty"},
+    )
+    host_pressure: list[SeriesPoint] = Field(
+        default_factory=lambda: _series((dt.date(2023, 10, 17), 0.1)),
+        description="Exogenous host-nation political pressure against US strikes, 0-1",
+        json_schema_extra={"unit": "index 0-1", "role": "uncertainty"},
+    )
+
+    @field_validator("regional_tension", "outside_pressure", "host_pressure")
+    @classmethod
+    def _sorted(cls, v: list[SeriesPoint]) -> list[SeriesPoint]:
+        if not v:
+            raise ValueError("a series needs at least one point")
+        dates = [p.date for p in v]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("series points must have strictly increasing dates")
+        return v
+
+
+# --------------------------------------------------------------------------- militias
+
+
+class Stock(Strict):
+    uav: float = param(40.0, "One-way attack drones held (and storage capacity at full health)", unit="weapons", ge=0, le=10000)
+    rocket: float = param(60.0, "Rockets held (and storage capacity at full health)", unit="weapons", ge=0, le=10000)
+    missile: float = param(6.0, "Short-range missiles held (and storage capacity at full health)", unit="weapons", ge=0, le=10000)
+
+
+class Group(Strict):
+    """One Iran-backed militia group."""
+
+    id: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", description="Short identifier", json_schema_extra={"unit": "", "role": "setting"})
+    name: str = Field(..., min_length=1, description="Full name", json_schema_extra={"unit": "", "role": "setting"})
+    country: GroupCountry = setting("iraq", "Country the group operates from (iraq or syria)", unit="")
+    reach: list[Country] = Field(
+        default_factory=lambda: ["iraq", "syria"],
+        min_length=1,
+        description="Countries whose US bases the group can attack",
+        json_schema_extra={"unit": "", "role": "uncertainty"},
+    )
+    lon: float = setting(44.0, "Longitude of the group's main area", unit="degrees", ge=30, le=65)
+    lat: float = setting(33.0, "Latitude of the group's main area", unit="degrees", ge=24, le=42)
+    base_rate: float = param(0.4, "Attack intensity at full capacity under neutral drivers", unit="attacks/day", ge=0, le=20)
+    motivation: float = param(1.0, "Multiplier on the group's baseline intensity", ge=0, le=5)
+    alignment: float = param(0.8, "How closely the group follows Iranian restraint (0 independent, 1 obedient)", ge=0, le=1)
+    risk_tolerance: float = param(0.5, "How little US deterrence suppresses the group (1 = not at all)", ge=0, le=1)
+    stock: Stock = Field(default_factory=Stock, description="Initial weapons, equal to storage capacity at full health")
+    facilities_per_kind: int = param(2, "Strikeable facilities of each of the five kinds", unit="facilities", ge=0, le=20)
+    aimpoints_per_facility: int = param(6, "Aimpoints ('targets') per facility", unit="targets", ge=1, le=60)
+
+
+def _default_groups() -> list[Group]:
+    return [
+        Group(id="kh", name="Kataib Hezbollah", country="iraq", reach=["iraq", "syria", "jordan"],
+              lon=43.5, lat=33.6, base_rate=0.55, alignment=0.85, risk_tolerance=0.6,
+              stock=Stock(uav=60, rocket=80, missile=10), facilities_per_kind=3, aimpoints_per_facility=7),
+        Group(id="nujaba", name="Harakat al-Nujaba", country="iraq", reach=["iraq", "syria"],
+              lon=44.4, lat=33.2, base_rate=0.35, alignment=0.75, risk_tolerance=0.7,
+              stock=Stock(uav=40, rocket=60, missile=6), facilities_per_kind=2, aimpoints_per_facility=6),
+        Group(id="kss", name="Kataib Sayyid al-Shuhada", country="iraq", reach=["iraq", "syria"],
+              lon=44.8, lat=32.6, base_rate=0.25, alignment=0.9, risk_tolerance=0.4,
+              stock=Stock(uav=30, rocket=50, missile=4), facilities_per_kind=2, aimpoints_per_facility=6),
+        Group(id="syria_affiliates", name="Iran-backed affiliates in eastern Syria", country="syria",
+              reach=["syria", "jordan"], lon=40.4, lat=34.6, base_rate=0.3, alignment=0.8, risk_tolerance=0.5,
+              stock=Stock(uav=40, rocket=60, missile=2), facilities_per_kind=2, aimpoints_per_facility=6),
+    ]
+
+
+class Weapon(Strict):
+    """Outcome parameters of one weapon class."""
+
+    preference: float = param(1.0, "Relative weight of this weapon when a group chooses what to launch", ge=0, le=10)
+    interceptable: float = param(0.6, "Share of a base's air-defence effectiveness that applies to this weapon", ge=0, le=1)
+    p_injury: float = param(0.08, "Chance that a launch not intercepted injures personnel (at exposure 1, full accuracy)", unit="probability", ge=0, le=1)
+    p_fatal: float = param(0.005, "Chance that a launch not intercepted kills personnel (at exposure 1, full accuracy)", unit="probability", ge=0, le=1)
+    injured_extra_mean: float = param(1.5, "Mean injured beyond the first in a casualty-producing attack", unit="people", ge=0, le=100)
+    killed_extra_mean: float = param(1.0, "Mean killed beyond the first in a fatal attack", unit="people", ge=0, le=100)
+    injured_in_fatal_mean: float = param(10.0, "Mean injured in a fatal attack", unit="people", ge=0, le=200)
+
+
+class Weapons(Strict):
+    uav: Weapon = Field(default_factory=lambda: Weapon(preference=1.5, interceptable=0.55, p_injury=0.06, p_fatal=0.006,
+                                                       injured_extra_mean=1.5, killed_extra_mean=2.0, injured_in_fatal_mean=30.0))
+    rocket: Weapon = Field(default_factory=lambda: Weapon(preference=1.0, interceptable=0.5, p_injury=0.04, p_fatal=0.002,
+                                                          injured_extra_mean=1.0, killed_extra_mean=0.5, injured_in_fatal_mean=5.0))
+    missile: Weapon = Field(default_factory=lambda: Weapon(preference=0.3, interceptable=0.35, p_injury=0.15, p_fatal=0.01,
+                                                           injured_extra_mean=4.0, killed_extra_mean=1.0, injured_in_fatal_mean=10.0))
+
+
+class AttackProcess(Strict):
+    """Mechanism 1 (attack generation), shared by all groups."""
+
+    tension_weight: float = param(1.0, "Log-intensity gained per unit of regional tension", ge=0, le=5)
+    outside_pressure_weight: float = param(0.3, "Log-intensity gained per unit of outside pressure", ge=0, le=5)
+    revenge_weight: float = param(0.8, "Log-intensity gained per unit of revenge motive", ge=0, le=5)
+    grievance_weight: float = param(0.5, "Log-intensity gained per unit of grievance from civilian harm", ge=0, le=5)
+    deterrence_weight: float = param(1.2, "Log-intensity lost per unit of US credibility, scaled by (1 - risk tolerance)", ge=0, le=10)
+    excitation_jump: float = param(0.08, "Intensity added by each attack that gets through (Hawkes self-excitation)", unit="attacks/day", ge=0, le=2)
+    excitation_half_life_days: float = param(4.0, "Half-life of self-excitation", unit="days", gt=0, le=120)
+    revenge_per_target: float = param(0.02, "Revenge motive added per own aimpoint struck", unit="1/target", ge=0, le=1)
+    revenge_per_militant: float = param(0.05, "Revenge motive added per own militant killed", unit="1/person", ge=0, le=1)
+    revenge_half_life_days: float = param(20.0, "Half-life of the revenge motive", unit="days", gt=0, le=365)
+    grievance_per_harm: float = param(0.1, "Grievance added per civilian-harm event in the group's country", unit="1/event", ge=0, le=5)
+    grievance_half_life_days: float = param(45.0, "Half-life of grievance", unit="days", gt=0, le=365)
+    stock_half_saturation: float = param(15.0, "Weapons held at which launch capacity is half its maximum", unit="weapons", gt=0, le=1000)
+    command_floor: float = param(0.35, "Share of launch coordination left with all command-and-control destroyed", ge=0, le=1)
+    intelligence_floor: float = param(0.5, "Share of accuracy left with all intelligence centres destroyed", ge=0, le=1)
+    max_rate: float = param(12.0, "Cap on one group's intensity", unit="attacks/day", gt=0, le=100)
+
+
+class Militia(Strict):
+    groups: list[Group] = Field(default_factory=_default_groups, min_length=1, max_length=12,
+                                description="The militia groups (at least one; the baseline has four)")
+    attack: AttackProcess = Field(default_factory=AttackProcess)
+    weapons: Weapons = Field(default_factory=Weapons)
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_ids(cls, v: list[Group]) -> list[Group]:
+        ids = [g.id for g in v]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"group ids must be unique; repeated: {', '.join(dup)}")
+        return v
+
+
+# --------------------------------------------------------------------------- bases
+
+
+class Base(Strict):
+    """A US base (coordinates approximate, for display only)."""
+
+    id: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", description="Short identifier", json_schema_extra={"unit": "", "role": "setting"})
+    name: str = Field(..., min_length=1, description="Name", json_schema_extra={"unit": "", "role": "setting"})
+    country: Country = setting("iraq", "Country of the base", unit="")
+    lon: float = setting(44.0, "Longitude", unit="degrees", ge=30, le=65)
+    lat: float = setting(33.0, "Latitude", unit="degrees", ge=24, le=42)
+    personnel: int = param(500, "US personnel present", unit="people", ge=0, le=100000)
+    air_defence: float = param(0.4, "Chance that air defence intercepts a fully interceptable weapon", unit="probability", ge=0, le=1)
+    exposure: float = param(1.0, "Attractiveness as a target and vulnerability of personnel (multiplies hit chances)", ge=0, le=3)
+
+
+def _default_bases() -> list[Base]:
+    return [
+        Base(id="erbil", name="Erbil Air Base", country="iraq", lon=43.96, lat=36.24, personnel=900, air_defence=0.5, exposure=1.0),
+        Base(id="ain_al_asad", name="Ain al-Asad Air Base", country="iraq", lon=42.44, lat=33.79, personnel=1500, air_defence=0.5, exposure=1.2),
+        Base(id="baghdad_union3", name="Union III, Baghdad", country="iraq", lon=44.40, lat=33.31, personnel=300, air_defence=0.55, exposure=0.6),
+        Base(id="al_tanf", name="Al-Tanf Garrison", country="syria", lon=38.63, lat=33.49, personnel=200, air_defence=0.35, exposure=0.9),
+        Base(id="conoco", name="Mission Support Site Conoco", country="syria", lon=40.30, lat=35.10, personnel=150, air_defence=0.3, exposure=0.9),
+        Base(id="green_village", name="Mission Support Site Green Village", country="syria", lon=40.70, lat=34.70, personnel=150, air_defence=0.3, exposure=0.9),
+        Base(id="rumalyn", name="Rumalyn Landing Zone", country="syria", lon=41.90, lat=36.85, personnel=150, air_defence=0.3, exposure=0.8),
+        Base(id="tower_22", name="Tower 22", country="jordan", lon=38.70, lat=33.32, personnel=350, air_defence=0.3, exposure=0.7),
+    ]
+
+
+# --------------------------------------------------------------------------- US doctrine
+
+
+class KindWeights(Strict):
+    """Relative weight of each facility kind when choosing what to strike."""
+
+    command_control: float = lever(1.0, "Weight of command-and-control centres", ge=0, le=10)
+    intelligence: float = lever(1.0, "Weight of intelligence centres", ge=0, le=10)
+    rocket_missile_storage: float = lever(1.0, "Weight of rocket and missile storage", ge=0, le=10)
+    uav_storage: float = lever(1.0, "Weight of UAV storage", ge=0, le=10)
+    logistics: float = lever(1.0, "Weight of logistics and munitions supply", ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> "KindWeights":
+        if sum(getattr(self, k) for k in FACILITY_KINDS) <= 0:
+            raise ValueError("at least one facility kind needs a positive weight")
+        return self
+
+
+class Triggers(Strict):
+    """What makes the US respond."""
+
+    on_injury: bool = lever(True, "A day on which attacks injure US personnel triggers a proportionate strike", unit="")
+    injury_threshold: int = lever(1, "US injured in one day needed to trigger (casualty tolerance)", unit="people", ge=1, le=1000)
+    on_fatality: bool = lever(True, "A fatal attack triggers a multi-day campaign (or a proportionate strike if campaigns are off)", unit="")
+    attack_count: int = lever(0, "Attacks within the window that trigger a strike on their own (0 = off)", unit="attacks", ge=0, le=1000)
+    window_days: int = lever(7, "Window for counting attacks", unit="days", ge=1, le=90)
+    respond_probability: float = lever(0.8, "Chance a triggered response is approved at zero political pressure", unit="probability", ge=0, le=1)
+    pressure_gain: float = param(0.5, "How domestic and outside pressure raise the approval chance", ge=0, le=5)
+    host_pressure_weight: float = param(0.5, "How host-nation pressure lowers the approval chance", ge=0, le=1)
+
+
+class Proportionate(Strict):
+    """A single 'necessary and proportionate' strike (seed 002: three facilities after three injured)."""
+
+    delay_days: int = lever(1, "Days from the trigger to the strike", unit="days", ge=0, le=30)
+    facilities_base: float = lever(1.0, "Facilities struck for any triggered response", unit="facilities", ge=0, le=50)
+    facilities_per_casualty: float = lever(0.67, "Extra facilities per US casualty that day (killed count double)", unit="facilities/person", ge=0, le=20)
+    max_facilities: int = lever(6, "Most facilities in one proportionate strike", unit="facilities", ge=1, le=100)
+    targets_per_facility: int = lever(2, "Aimpoints hit per facility", unit="targets/facility", ge=1, le=60)
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
+    cooldown_days: int = lever(3, "Least days between two proportionate strikes", unit="days", ge=0, le=90)
+
+
+class Campaign(Strict):
+    """A 'multitier' multi-day response (seed 000: >85 targets, >125 munitions on the first day)."""
+
+    enabled: bool = lever(True, "Fatal attacks are answered by a multi-day campaign", unit="")
+    delay_days: int = lever(5, "Days from the fatal attack to the first wave", unit="days", ge=0, le=60)
+    first_wave_targets: int = lever(80, "Aimpoints struck in the first wave", unit="targets", ge=0, le=1000)
+    targets_per_fatality: float = lever(3.0, "Extra first-wave aimpoints per US fatality", unit="targets/person", ge=0, le=100)
+    targets_per_facility: int = lever(12, "Aimpoints hit per facility in the campaign", unit="targets/facility", ge=1, le=60)
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
+    days: int = lever(14, "Length of the campaign, first wave included", unit="days", ge=1, le=180)
+    follow_on_probability: float = lever(0.2, "Chance of a follow-on strike on each later campaign day", unit="probability", ge=0, le=1)
+    follow_on_targets: int = lever(6, "Aimpoints in a follow-on strike", unit="targets", ge=0, le=500)
+
+
+class Preemption(Strict):
+    """Optional programme to destroy strike capacity before it is used (seed 002's question)."""
+
+    enabled: bool = lever(False, "Run a preemptive strike programme", unit="")
+    start_day: int = lever(0, "Day of the run on which the programme starts", unit="days", ge=0, le=3650)
+    interval_days: int = lever(14, "Days between preemptive strikes", unit="days", ge=1, le=365)
+    targets: int = lever(10, "Aimpoints per preemptive strike", unit="targets", ge=0, le=500)
+    targets_per_facility: int = lever(4, "Aimpoints hit per facility", unit="targets/facility", ge=1, le=60)
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
+    kind_weights: KindWeights = Field(default_factory=lambda: KindWeights(
+        command_control=0.5, intelligence=0.2, rocket_missile_storage=3.0, uav_storage=3.0, logistics=1.0))
+
+
+class Scope(Strict):
+    """What may be struck."""
+
+    kind_weights: KindWeights = Field(default_factory=KindWeights)
+    irgc_facilities: bool = lever(True, "IRGC Quds Force facilities in Iraq and Syria are in scope", unit="")
+    irgc_share: float = lever(0.15, "Share of a strike's weight on IRGC facilities in Iraq and Syria (when in scope)", ge=0, le=1)
+    inside_iran: bool = lever(False, "Targets inside Iran are in scope for retaliation", unit="")
+    iran_share: float = lever(0.2, "Share of a strike's weight on targets inside Iran (when in scope)", ge=0, le=1)
+    focus_attacker: float = lever(0.7, "Share of a response aimed at the groups that caused it (the rest spread over all)", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _shares(self) -> "Scope":
+        if self.irgc_share + self.iran_share >= 1:
+            raise ValueError("irgc_share + iran_share must be below 1 (the rest falls on militia facilities)")
+        return self
+
+
+class Precision(Strict):
+    p_destroy: float = lever(0.85, "Chance an aimpoint struck is destroyed", unit="probability", ge=0, le=1)
+    collateral_per_target: float = lever(0.02, "Chance that striking one aimpoint harms civilians (1 - precision)", unit="probability", ge=0, le=1)
+    militants_per_target: float = param(0.15, "Mean militants killed per militia aimpoint struck", unit="people/target", ge=0, le=20)
+    irgc_per_target: float = param(0.1, "Mean IRGC personnel killed per IRGC aimpoint struck", unit="people/target", ge=0, le=20)
+
+
+class DirectResponse(Strict):
+    """The answer to a direct Iranian attack on US forces."""
+
+    target: Literal["none", "irgc_facilities", "inside_iran"] = lever(
+        "inside_iran", "What the US strikes after a direct Iranian attack", unit="")
+    delay_days: int = lever(2, "Days from the Iranian attack to the US answer", unit="days", ge=0, le=60)
+    targets: int = lever(40, "Aimpoints struck in the answer", unit="targets", ge=0, le=1000)
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
+
+
+class Doctrine(Strict):
+    triggers: Triggers = Field(default_factory=Triggers)
+    proportionate: Proportionate = Field(default_factory=Proportionate)
+    campaign: Campaign = Field(default_factory=Campaign)
+    preemption: Preemption = Field(default_factory=Preemption)
+    scope: Scope = Field(default_factory=Scope)
+    precision: Precision = Field(default_factory=Precision)
+    direct_response: DirectResponse = Field(default_factory=DirectResponse)
+
+
+class US(Strict):
+    doctrine: Doctrine = Field(default_factory=Doctrine)
+    credibility_gain: float = param(0.25, "US credibility gained per strike day of 10 aimpoints (saturating)", ge=0, le=1)
+    credibility_half_life_days: float = param(30.0, "Half-life of US deterrent credibility", unit="days", gt=0, le=365)
+    domestic_per_injured: float = param(0.02, "Domestic pressure added per US injured", unit="1/person", ge=0, le=1)
+    domestic_per_killed: float = param(0.3, "Domestic pressure added per US killed", unit="1/person", ge=0, le=5)
+    domestic_half_life_days: float = param(30.0, "Half-life of domestic pressure", unit="days", gt=0, le=365)
+    size_gain: float = param(0.3, "Response size gained per unit of domestic plus outside pressure", ge=0, le=5)
+    host_per_harm: float = param(0.1, "Host-nation pressure added per civilian-harm event", unit="1/event", ge=0, le=1)
+    host_per_facility: float = param(0.01, "Host-nation pressure added per facility struck", unit="1/facility", ge=0, le=1)
+    host_half_life_days: float = param(30.0, "Half-life of the strike-driven part of host-nation pressure", unit="days", gt=0, le=365)
+
+
+# --------------------------------------------------------------------------- Iran
+
+
+class FacilitySet(Strict):
+    """IRGC facilities in one area."""
+
+    facilities_per_kind: int = param(1, "Facilities of each of the five kinds", unit="facilities", ge=0, le=20)
+    aimpoints_per_facility: int = param(8, "Aimpoints per facility", unit="targets", ge=1, le=60)
+    lon: float = setting(40.8, "Longitude of the area", unit="degrees", ge=30, le=65)
+    lat: float = setting(34.4, "Latitude of the area", unit="degrees", ge=24, le=42)
+
+
+class Iran(Strict):
+    """Iran (IRGC Quds Force): sponsor, restrainer, and possible direct actor."""
+
+    resupply_rate: float = param(0.02, "Share of a group's missing weapons Iran replaces per day (times logistics health and alignment)", unit="1/day", ge=0, le=1)
+    rebuild_rate: float = param(0.01, "Share of destroyed aimpoints rebuilt per day", unit="1/day", ge=0, le=1)
+    restraint_min: float = param(0.05, "Restraint on the proxies when war risk is nil", ge=0, le=1)
+    restraint_max: float = param(0.85, "Restraint on the proxies when war risk is extreme", ge=0, le=1)
+    restraint_threshold: float = param(1.5, "War-risk index at which restraint is halfway", ge=0, le=20)
+    restraint_slope: float = param(2.5, "Steepness of restraint against war risk", gt=0, le=50)
+    restraint_speed: float = param(0.15, "Share of the gap to the target restraint closed per day", unit="1/day", ge=0, le=1)
+    risk_per_target: float = param(0.015, "War-risk index added per aimpoint the US strikes", unit="1/target", ge=0, le=1)
+    risk_per_us_killed: float = param(0.35, "War-risk index added per US service member killed", unit="1/person", ge=0, le=5)
+    risk_per_irgc_killed: float = param(0.3, "War-risk index added per IRGC member killed", unit="1/person", ge=0, le=5)
+    risk_half_life_days: float = param(21.0, "Half-life of the war-risk index", unit="days", gt=0, le=365)
+    hostility_per_irgc_killed: float = param(0.15, "Hostility added per IRGC member killed", unit="1/person", ge=0, le=5)
+    hostility_per_iran_target: float = param(0.05, "Hostility added per aimpoint struck inside Iran", unit="1/target", ge=0, le=5)
+    hostility_half_life_days: float = param(30.0, "Half-life of hostility", unit="days", gt=0, le=365)
+    red_line_irgc_killed: int = param(5, "IRGC members killed (cumulative) that cross Iran's personnel red line", unit="people", ge=1, le=10000)
+    red_line_territory: bool = param(True, "Any strike inside Iran crosses a red line", unit="")
+    direct_propensity: float = param(0.15, "Daily hazard of a direct Iranian attack per unit hostility, once a red line is crossed", unit="1/day", ge=0, le=5)
+    direct_salvo: int = param(12, "Missiles in a direct Iranian attack", unit="weapons", ge=1, le=1000)
+    irgc_abroad: FacilitySet = Field(default_factory=lambda: FacilitySet(facilities_per_kind=1, aimpoints_per_facility=8, lon=40.6, lat=34.5))
+    homeland: FacilitySet = Field(default_factory=lambda: FacilitySet(facilities_per_kind=1, aimpoints_per_facility=10, lon=47.0, lat=33.5))
+
+    @model_validator(mode="after")
+    def _restraint_order(self) -> "Iran":
+        if self.restraint_min > self.restraint_max:
+            raise ValueError("restraint_min must not exceed restraint_max")
+        return self
+
+
+# --------------------------------------------------------------------------- ladder and shocks
+
+
+class Ladder(Strict):
+    memory_days: int = param(30, "Days an event keeps its rung active", unit="days", ge=1, le=365)
+    harassment_days: int = param(14, "Days an attack keeps the 'harassment' rung active", unit="days", ge=1, le=365)
+    regional_war_exchanges: int = param(3, "Direct state-on-state exchanges within memory that make a regional war", unit="events", ge=1, le=100)
+
+
+ShockKind = Literal["attack", "strike", "tension", "outside_pressure", "iran_direct"]
+
+
+class Shock(Strict):
+    """A scripted event forced on a date (counterfactual experiments)."""
+
+    date: dt.date = setting(dt.date(2024, 1, 28), "Date of the shock", unit="date")
+    kind: ShockKind = setting("attack", "attack | strike | tension | outside_pressure | iran_direct", unit="")
+    group: str | None = setting(None, "Attacking group id (attack) or focus group (strike)", unit="")
+    base: str | None = setting(None, "Base attacked (attack, iran_direct)", unit="")
+    weapon: Literal["uav", "rocket", "missile"] = setting("uav", "Weapon of a scripted attack", unit="")
+    injured: int = setting(0, "US injured by a scripted attack", unit="people", ge=0, le=10000)
+    killed: int = setting(0, "US killed by a scripted attack", unit="people", ge=0, le=10000)
+    targets: int = setting(0, "Aimpoints of a scripted US strike", unit="targets", ge=0, le=1000)
+    scope: Literal["militia", "irgc_facilities", "inside_iran"] = setting("militia", "Where a scripted strike falls", unit="")
+    value: float = setting(0.0, "New value of the driver (tension, outside_pressure)", ge=0, le=1)
+    days: int = setting(1, "Days the driver override lasts", unit="days", ge=1, le=3650)
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    """A complete scenario: one run's every parameter."""
+
+    name: str = Field("scenario", min_length=1, max_length=80, description="Short name of the scenario",
+                      json_schema_extra={"unit": "", "role": "setting"})
+    question: str = Field("", max_length=2000, description="The question the scenario answers",
+                          json_schema_extra={"unit": "", "role": "setting"})
+    extends: str | None = Field(None, description="Scenario this one inherits from (resolved on load)",
+                                json_schema_extra={"unit": "", "role": "setting"})
+    start_date: dt.date = setting(dt.date(2023, 10, 17), "First day of the run", unit="date")
+    days: int = setting(365, "Horizon of the run", unit="days", ge=1, le=3650)
+    drivers: Drivers = Field(default_factory=Drivers)
+    militia: Militia = Field(default_factory=Militia)
+    bases: list[Base] = Field(default_factory=_default_bases, min_length=1, max_length=50)
+    us: US = Field(default_factory=US)
+    iran: Iran = Field(default_factory=Iran)
+    ladder: Ladder = Field(default_factory=Ladder)
+    shocks: list[Shock] = Field(default_factory=list, max_length=1000)
+
+    @field_validator("bases")
+    @classmethod
+    def _unique_bases(cls, v: list[Base]) -> list[Base]:
+        ids = [b.id for b in v]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"base ids must be unique; repeated: {', '.join(dup)}")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> "Scenario":
+        groups = {g.id for g in self.militia.groups}
+        bases = {b.id for b in self.bases}
+        countries = {b.country for b in self.bases}
+        for g in self.militia.groups:
+            if not set(g.reach) & countries:
+                raise ValueError(f"group {g.id!r} can reach no base: reach {g.reach} but bases are in {sorted(countries)}")
+        for i, s in enumerate(self.shocks):
+            if s.group is not None and s.group not in groups:
+                raise ValueError(f"shocks[{i}].group {s.group!r} is not a group id; allowed: {', '.join(sorted(groups))}")
+            if s.base is not None and s.base not in bases:
+                raise ValueError(f"shocks[{i}].base {s.base!r} is not a base id; allowed: {', '.join(sorted(bases))}")
+        return self
+
+    # ------------------------------------------------------------------ derived facts
+    @property
+    def end_date(self) -> dt.date:
+        return self.start_date + dt.timedelta(days=self.days - 1)
+
+    def allows_strikes_in_iran(self) -> bool:
+        """True if any rule of this scenario may strike inside Iran."""
+        d = self.us.doctrine
+        return bool(
+            (d.scope.inside_iran and d.scope.iran_share > 0)
+            or d.direct_response.target == "inside_iran"
+            or any(s.kind == "strike" and s.scope == "inside_iran" for s in self.shocks)
+        )
+
+
+# --------------------------------------------------------------------------- introspection
+
+
+class ParamInfo(BaseModel):
+    """One parameter as the CLI, docs and web page show it."""
+
+    path: str
+    type: str
+    default: Any
+    ge: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+    unit: str = ""
+    role: str = "uncertainty"
+    description: str = ""
+    choices: list[Any] | None = None
+
+    @property
+    def bounds(self) -> str:
+        lo = f"[{self.ge:g}" if self.ge is not None else (f"({self.gt:g}" if self.gt is not None else "(-inf")
+        hi = f"{self.le:g}]" if self.le is not None else (f"{self.lt:g})" if self.lt is not None else "inf)")
+        if self.choices is not None:
+            return " | ".join(str(c) for c in self.choices)
+        return f"{lo}, {hi}"
+
+
+def _field_info(path: str, finfo: Any, default: Any) -> ParamInfo:
+    from typing import get_args, get_origin
+
+    extra = finfo.json_schema_extra or {}
+    bounds: dict[str, float | None] = {"ge": None, "le": None, "gt": None, "lt": None}
+    for m in finfo.metadata:
+        for k in bounds:
+            if getattr(m, k, None) is not None:
+                bounds[k] = getattr(m, k)
+    ann = finfo.annotation
+    choices = None
+    if get_origin(ann) is Literal:
+        choices = list(get_args(ann))
+    tname = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+    return ParamInfo(path=path, type=tname, default=default, unit=extra.get("unit", ""),
+                     role=extra.get("role", "uncertainty"), description=finfo.description or "",
+                     choices=choices, **bounds)
+
+
+def iter_parameters(model: BaseModel | None = None, prefix: str = "",
+                    defaults: BaseModel | None = None) -> Iterator[tuple[ParamInfo, Any]]:
+    """Yield (info, current value) for every scalar parameter of a scenario.
+
+    Lists of groups and bases are addressed by id (``militia.groups.kh.base_rate``);
+    drivers and shocks are listed as whole values.  The default shown is the
+    default scenario's value at the same path (so a group's default is the
+    default group of that id, not the bare class default).
+    """
+    model = model if model is not None else Scenario()
+    if defaults is None and isinstance(model, Scenario):
+        defaults = Scenario()
+    for name, finfo in type(model).model_fields.items():
+        value = getattr(model, name)
+        dvalue = getattr(defaults, name) if defaults is not None else finfo.get_default(call_default_factory=True)
+        path = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            yield from iter_parameters(value, path + ".", dvalue if isinstance(dvalue, BaseModel) else None)
+        elif isinstance(value, list) and value and isinstance(value[0], (Group, Base)):
+            by_id = {d.id: d for d in (dvalue or [])}
+            for item in value:
+                yield from iter_parameters(item, f"{path}.{item.id}.", by_id.get(item.id))
+        else:
+            if isinstance(dvalue, list):
+                dvalue = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in dvalue]
+                value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+            yield _field_info(path, finfo, dvalue), value
