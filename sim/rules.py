@@ -266,7 +266,7 @@ def allocate_targets(weight, available, n_targets, per_facility, uniforms):
     weight = np.asarray(weight, dtype=float)
     avail = np.floor(np.maximum(available, 0.0)).astype(np.int64)
     ok = (weight > 0) & (avail > 0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         keys = np.where(ok, np.log(np.maximum(uniforms, 1e-300)) / np.where(ok, weight, 1.0), -np.inf)
     order = np.argsort(-keys, axis=-1, kind="stable")
     cap = np.where(ok, np.minimum(avail, np.asarray(per_facility)[..., None]), 0)

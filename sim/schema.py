@@ -154,16 +154,16 @@ class Group(Strict):
 def _default_groups() -> list[Group]:
     return [
         Group(id="kh", name="Kataib Hezbollah", country="iraq", reach=["iraq", "syria", "jordan"],
-              lon=43.5, lat=33.6, base_rate=0.55, alignment=0.85, risk_tolerance=0.6,
+              lon=43.5, lat=33.6, base_rate=0.3, alignment=0.85, risk_tolerance=0.6,
               stock=Stock(uav=60, rocket=80, missile=10), facilities_per_kind=3, aimpoints_per_facility=7),
         Group(id="nujaba", name="Harakat al-Nujaba", country="iraq", reach=["iraq", "syria"],
-              lon=44.4, lat=33.2, base_rate=0.35, alignment=0.75, risk_tolerance=0.7,
+              lon=44.4, lat=33.2, base_rate=0.2, alignment=0.75, risk_tolerance=0.7,
               stock=Stock(uav=40, rocket=60, missile=6), facilities_per_kind=2, aimpoints_per_facility=6),
         Group(id="kss", name="Kataib Sayyid al-Shuhada", country="iraq", reach=["iraq", "syria"],
-              lon=44.8, lat=32.6, base_rate=0.25, alignment=0.9, risk_tolerance=0.4,
+              lon=44.8, lat=32.6, base_rate=0.12, alignment=0.9, risk_tolerance=0.4,
               stock=Stock(uav=30, rocket=50, missile=4), facilities_per_kind=2, aimpoints_per_facility=6),
         Group(id="syria_affiliates", name="Iran-backed affiliates in eastern Syria", country="syria",
-              reach=["syria", "jordan"], lon=40.4, lat=34.6, base_rate=0.3, alignment=0.8, risk_tolerance=0.5,
+              reach=["syria", "jordan"], lon=40.4, lat=34.6, base_rate=0.18, alignment=0.8, risk_tolerance=0.5,
               stock=Stock(uav=40, rocket=60, missile=2), facilities_per_kind=2, aimpoints_per_facility=6),
     ]
 
@@ -347,7 +347,7 @@ class Precision(Strict):
     p_destroy: float = lever(0.85, "Chance an aimpoint struck is destroyed", unit="probability", ge=0, le=1)
     collateral_per_target: float = lever(0.02, "Chance that striking one aimpoint harms civilians (1 - precision)", unit="probability", ge=0, le=1)
     militants_per_target: float = param(0.15, "Mean militants killed per militia aimpoint struck", unit="people/target", ge=0, le=20)
-    irgc_per_target: float = param(0.1, "Mean IRGC personnel killed per IRGC aimpoint struck", unit="people/target", ge=0, le=20)
+    irgc_per_target: float = param(0.05, "Mean IRGC personnel killed per IRGC aimpoint struck", unit="people/target", ge=0, le=20)
 
 
 class DirectResponse(Strict):
@@ -405,16 +405,16 @@ class Iran(Strict):
     restraint_threshold: float = param(1.5, "War-risk index at which restraint is halfway", ge=0, le=20)
     restraint_slope: float = param(2.5, "Steepness of restraint against war risk", gt=0, le=50)
     restraint_speed: float = param(0.15, "Share of the gap to the target restraint closed per day", unit="1/day", ge=0, le=1)
-    risk_per_target: float = param(0.015, "War-risk index added per aimpoint the US strikes", unit="1/target", ge=0, le=1)
+    risk_per_target: float = param(0.02, "War-risk index added per aimpoint the US strikes", unit="1/target", ge=0, le=1)
     risk_per_us_killed: float = param(0.35, "War-risk index added per US service member killed", unit="1/person", ge=0, le=5)
     risk_per_irgc_killed: float = param(0.3, "War-risk index added per IRGC member killed", unit="1/person", ge=0, le=5)
     risk_half_life_days: float = param(21.0, "Half-life of the war-risk index", unit="days", gt=0, le=365)
     hostility_per_irgc_killed: float = param(0.15, "Hostility added per IRGC member killed", unit="1/person", ge=0, le=5)
     hostility_per_iran_target: float = param(0.05, "Hostility added per aimpoint struck inside Iran", unit="1/target", ge=0, le=5)
     hostility_half_life_days: float = param(30.0, "Half-life of hostility", unit="days", gt=0, le=365)
-    red_line_irgc_killed: int = param(5, "IRGC members killed (cumulative) that cross Iran's personnel red line", unit="people", ge=1, le=10000)
+    red_line_irgc_killed: int = param(10, "IRGC members killed (cumulative) that cross Iran's personnel red line", unit="people", ge=1, le=10000)
     red_line_territory: bool = param(True, "Any strike inside Iran crosses a red line", unit="")
-    direct_propensity: float = param(0.15, "Daily hazard of a direct Iranian attack per unit hostility, once a red line is crossed", unit="1/day", ge=0, le=5)
+    direct_propensity: float = param(0.05, "Daily hazard of a direct Iranian attack per unit hostility, once a red line is crossed", unit="1/day", ge=0, le=5)
     direct_salvo: int = param(12, "Missiles in a direct Iranian attack", unit="weapons", ge=1, le=1000)
     irgc_abroad: FacilitySet = Field(default_factory=lambda: FacilitySet(facilities_per_kind=1, aimpoints_per_facility=8, lon=40.6, lat=34.5))
     homeland: FacilitySet = Field(default_factory=lambda: FacilitySet(facilities_per_kind=1, aimpoints_per_facility=10, lon=47.0, lat=33.5))
