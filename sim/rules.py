@@ -409,3 +409,87 @@ def hostility_added(irgc_killed, iran_targets, per_irgc_killed, per_iran_target)
 def red_line_crossed(irgc_killed_total, iran_struck, red_line_irgc_killed, red_line_territory):
     """Iran's red lines: enough IRGC dead, or (if it counts) any strike on its territory."""
     return np.logical_or(irgc_killed_total >= red_line_irgc_killed, np.logical_and(red_line_territory, iran_struck))
+
+
+# --------------------------------------------------------------------------- rules that lived inline in the Mesa engine
+# Added for the batched ensemble engine (sim/ensemble.py).  Each one is the exact
+# formula the Mesa model or agents apply inline today; both engines should call them.
+
+
+def host_pressure(exogenous, endogenous):
+    """Host-nation pressure seen by the US: the scenario's series plus the strike-driven part, at most 1."""
+    return np.minimum(1.0, np.asarray(exogenous) + endogenous)
+
+
+def casualty_score(injured, killed):
+    """Casualties that size a proportionate strike: injured plus twice the killed."""
+    return np.asarray(injured) + 2 * np.asarray(killed)
+
+
+def response_focus(injury_events, fatal_events, attacks):
+    """Groups a response is aimed at (.., G): those whose attacks hurt US personnel today,
+    or, if none did, those that attacked today."""
+    hurt = np.asarray(injury_events, dtype=float) + np.asarray(fatal_events, dtype=float)
+    return np.where(np.any(hurt > 0, axis=-1, keepdims=True), hurt, np.asarray(attacks, dtype=float))
+
+
+def campaign_active(day, start, end):
+    """A campaign is scheduled or under way (no new one may be ordered): ``start >= 0 and day < end``."""
+    return np.logical_and(np.asarray(start) >= 0, day < np.asarray(end))
+
+
+def campaign_day_targets(day, start, end, first_wave, follow_on_targets, follow_on_probability, uniform):
+    """Aimpoints a campaign strikes today: the first wave on its first day, then a follow-on
+    of ``follow_on_targets`` with chance ``follow_on_probability`` (``uniform < p``) on each
+    later day before ``end``; 0 outside the campaign."""
+    start = np.asarray(start)
+    inside = (start >= 0) & (start <= day) & (day < np.asarray(end))
+    later = np.where(np.asarray(uniform) < follow_on_probability, follow_on_targets, 0)
+    return np.where(inside, np.where(start == day, first_wave, later), 0).astype(np.int64)
+
+
+def preemption_due(day, enabled, start_day, interval_days, targets):
+    """The preemptive programme strikes today: on ``start_day`` and every ``interval_days`` after."""
+    return bool(enabled) and day >= start_day and (day - start_day) % interval_days == 0 and targets > 0
+
+
+def strike_shares(irgc_in_scope, irgc_share, iran_in_scope, iran_share):
+    """(IRGC-abroad share, inside-Iran share) of a retaliation's weight; 0 for what is out of scope."""
+    return (irgc_share if irgc_in_scope else 0.0), (iran_share if iran_in_scope else 0.0)
+
+
+def scope_weights(n_groups, scope, focus_group=None):
+    """Owner weights (O,) of a strike aimed only at IRGC facilities abroad, only inside Iran,
+    or only at militias (one focus group, else all groups equally)."""
+    w = np.zeros(n_groups + 2)
+    if scope == "irgc_facilities":
+        w[n_groups] = 1.0
+    elif scope == "inside_iran":
+        w[n_groups + 1] = 1.0
+    elif focus_group is not None:
+        w[focus_group] = 1.0
+    else:
+        w[:n_groups] = 1.0
+    return w
+
+
+def direct_target_probabilities(exposure):
+    """Which base a direct Iranian attack hits: proportional to exposure (evenly if all are zero)."""
+    exposure = np.asarray(exposure, dtype=float)
+    tot = exposure.sum()
+    return exposure / tot if tot > 0 else np.full(exposure.shape, 1.0 / exposure.size)
+
+
+def scripted_attack_outcome(injured, killed):
+    """Outcome class (index into OUTCOMES) of a scripted attack: fatalities, injuries or no damage."""
+    return np.where(np.asarray(killed) > 0, 3, np.where(np.asarray(injured) > 0, 2, 1))
+
+
+def grievance_added(harm_by_country, group_country, per_harm):
+    """Grievance each group gains from civilian-harm events in its own country (.., G)."""
+    return per_harm * np.asarray(harm_by_country, dtype=float)[..., group_country]
+
+
+def reported_capacity(capacity, coordination):
+    """A group's capacity as reported (0-1): launch capacity times coordination."""
+    return capacity * coordination

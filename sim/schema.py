@@ -237,7 +237,7 @@ class Base(Strict):
     country: Country = setting("iraq", "Country of the base", unit="")
     lon: float = setting(44.0, "Longitude", unit="degrees", ge=30, le=65)
     lat: float = setting(33.0, "Latitude", unit="degrees", ge=24, le=42)
-    personnel: int = param(500, "US personnel present", unit="people", ge=0, le=100000)
+    personnel: int = param(500, "US personnel present (shown on the map; no rule uses it)", unit="people", ge=0, le=100000)
     air_defence: float = param(0.4, "Chance that air defence intercepts a fully interceptable weapon", unit="probability", ge=0, le=1)
     exposure: float = param(1.0, "Attractiveness as a target and vulnerability of personnel (multiplies hit chances)", ge=0, le=3)
 
@@ -372,7 +372,7 @@ class Doctrine(Strict):
 
 class US(Strict):
     doctrine: Doctrine = Field(default_factory=Doctrine)
-    credibility_gain: float = param(0.25, "US credibility gained per strike day of 10 aimpoints (saturating)", ge=0, le=1)
+    credibility_gain: float = param(0.25, "US credibility gained per strike of 10 or more aimpoints (less for smaller strikes; saturating)", ge=0, le=1)
     credibility_half_life_days: float = param(30.0, "Half-life of US deterrent credibility", unit="days", gt=0, le=365)
     domestic_per_injured: float = param(0.02, "Domestic pressure added per US injured", unit="1/person", ge=0, le=1)
     domestic_per_killed: float = param(0.3, "Domestic pressure added per US killed", unit="1/person", ge=0, le=5)

@@ -1,0 +1,71 @@
+"""Simulate the calibration statistics for many parameter vectors at once."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from sim.compiled import compile_scenario
+from sim.ensemble import block_rng
+from sim.schema import Scenario
+
+from .engine import CalibrationEngine, day_arrays
+from .params import FreeParameter
+from .targets import Design
+
+__all__ = ["Simulator"]
+
+
+class Simulator:
+    """Statistics of the design's targets for parameter vectors, one replicate each.
+
+    Args:
+        base: the scenario being calibrated (its free parameters are overwritten).
+        design: targets, statistics and the calibration variant (:class:`Design`).
+        free: the free parameters (columns of ``theta``).
+        batch: replicates per engine run (memory bound).
+    """
+
+    def __init__(self, base: Scenario, design: Design, free: Sequence[FreeParameter], batch: int = 4000) -> None:
+        self.base = base
+        self.design = design
+        self.free = tuple(free)
+        self.scenario = design.scenario(base)
+        self.compiled = compile_scenario(self.scenario)
+        self.batch = int(batch)
+        self.runs = 0
+        """Model runs (replicates) simulated so far."""
+
+    @property
+    def n_stats(self) -> int:
+        return len(self.design.bands)
+
+    def stats(self, theta: np.ndarray, seed: int, first: int = 0) -> np.ndarray:
+        """Statistics (N, K) for the rows of ``theta`` (N, P); replicate numbers ``first ..``.
+
+        Each chunk of rows runs on one engine whose generator is
+        ``block_rng(seed, first_of_chunk, rows_in_chunk)``, so the same
+        ``(theta, seed, first)`` always gives the same statistics (common random
+        numbers when ``theta`` changes but ``seed``/``first`` do not).
+        """
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        n = theta.shape[0]
+        out = np.empty((n, self.n_stats))
+        for off in range(0, n, self.batch):
+            rows = theta[off:off + self.batch]
+            m = rows.shape[0]
+            eng = CalibrationEngine(self.compiled, m, block_rng(seed, first + off, m), table=True)
+            eng.set_parameters({p.path: p.values(rows[:, j]) for j, p in enumerate(self.free)})
+            eng.run()
+            out[off:off + m] = self.design.statistics(day_arrays(eng.timeseries()))
+            self.runs += m
+        return out
+
+    def stats_at(self, theta_row: Sequence[float], replicates: int, seed: int) -> np.ndarray:
+        """Statistics (R, K) of ``replicates`` runs at one parameter vector (CRN across calls)."""
+        theta = np.repeat(np.asarray(theta_row, dtype=float)[None, :], int(replicates), axis=0)
+        return self.stats(theta, seed, 0)
+
+    def distance(self, stats: np.ndarray) -> np.ndarray:
+        return self.design.distance(stats)

@@ -1,0 +1,313 @@
+"""Options and helpers shared by the subcommands (not a subcommand itself)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import importlib
+import io
+import logging
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from sim.errors import InputError, ScenarioError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from sim.schema import Scenario
+
+log = logging.getLogger("sim.cli")
+
+DEFAULT_REPLICATES = 100
+DEFAULT_SEED = 0
+ENGINES = ("auto", "ensemble", "mesa")
+TABLE_FORMATS = ("table", "csv", "markdown")
+
+
+# --------------------------------------------------------------------------- option types
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (allowed: a whole number of at least 1)")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small (allowed: a whole number of at least 1)")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (allowed: a whole number of at least 0)")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative (allowed: a whole number of at least 0)")
+    return value
+
+
+def whole_number(text: str) -> int:
+    """argparse type: any whole number (range checked later, against the schema)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def add_simulation_options(parser: argparse.ArgumentParser, *, replicates: int = DEFAULT_REPLICATES) -> None:
+    """``--replicates --seed --days --set --engine``."""
+    g = parser.add_argument_group("simulation")
+    g.add_argument("-n", "--replicates", type=positive_int, default=replicates, metavar="N",
+                   help=f"number of independent runs (default {replicates})")
+    g.add_argument("--seed", type=seed_int, default=DEFAULT_SEED, metavar="S",
+                   help=f"root random seed: the same seed gives the same tables (default {DEFAULT_SEED})")
+    g.add_argument("--days", type=whole_number, metavar="D",
+                   help="horizon in days (default: the scenario's 'days')")
+    g.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="change one parameter, e.g. --set us.doctrine.proportionate.delay_days=3 "
+                        "(repeatable; see 'escalation params' for the paths)")
+    g.add_argument("--engine", choices=ENGINES, default="auto",
+                   help="simulation engine: 'mesa' (agent by agent) or 'ensemble' (all replicates at once, "
+                        "faster); 'auto' (default) uses ensemble for more than one replicate when it is installed")
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--out --overwrite --no-figures``."""
+    g = parser.add_argument_group("output")
+    g.add_argument("-o", "--out", type=Path, metavar="DIR",
+                   help="result folder (default results/<name>-<YYYYmmdd-HHMMSS>/); must be new or empty")
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace DIR if it holds an earlier result (a folder with summary.json)")
+    g.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="skip the figures (faster); 'escalation plot DIR' can draw them later")
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def load(ref: str, overrides: Sequence[str] = (), days: int | None = None) -> tuple["Scenario", Path | None]:
+    """Load a scenario (file or name), apply ``--set`` overrides and ``--days``; validate everything."""
+    from sim.scenario_io import load_scenario_with_source, validate_data
+
+    scenario, source = load_scenario_with_source(ref, overrides)
+    if days is not None and days != scenario.days:
+        data = scenario.model_dump(mode="json")
+        data["days"] = days
+        try:
+            scenario = validate_data(data, file="--days")
+        except ScenarioError as err:
+            problems = [p for p in err.problems if p.path == "days"] or err.problems
+            first = problems[0]
+            raise InputError(first.message, path="--days",
+                             allowed=f"{first.allowed} days" if first.allowed else None) from None
+    return scenario, source
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def _ensemble_runner(strict: bool) -> Any:
+    """``sim.ensemble.run_ensemble`` or None (``strict``: raise InputError instead of None)."""
+    try:
+        module = importlib.import_module("sim.ensemble")
+        return getattr(module, "run_ensemble")
+    except ModuleNotFoundError as exc:
+        reason = "it is not installed" if exc.name == "sim.ensemble" else f"it needs the missing module {exc.name!r}"
+    except ImportError as exc:
+        reason = f"it cannot be imported ({exc})"
+    except AttributeError:
+        reason = "sim.ensemble has no run_ensemble"
+    if strict:
+        raise InputError(f"the ensemble engine is not available: {reason}", path="--engine", allowed="mesa, auto")
+    if "not installed" not in reason:
+        log.warning("ensemble engine unavailable (%s); using the Mesa engine", reason)
+    return None
+
+
+def choose_engine(requested: str, replicates: int) -> str:
+    """The engine to use: 'mesa' or 'ensemble' (see ``--engine``)."""
+    if requested == "mesa":
+        return "mesa"
+    if requested == "ensemble":
+        _ensemble_runner(strict=True)
+        return "ensemble"
+    return "ensemble" if replicates > 1 and _ensemble_runner(strict=False) is not None else "mesa"
+
+
+def progress(iterable: Iterable, *, total: int, desc: str, quiet: bool) -> Iterable:
+    """A tqdm progress bar on stderr (none with --quiet or when stderr is not a terminal)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="run", file=sys.stderr,
+                disable=True if quiet else None, leave=False)
+
+
+def simulate(scenario: "Scenario", replicates: int, seed: int, engine: str, *,
+             quiet: bool = False) -> tuple["pd.DataFrame", "pd.DataFrame"]:
+    """Run the replicates on ``engine``; return tidy (timeseries, events) tables."""
+    from sim.results import tidy_events, tidy_timeseries
+
+    log.info("running %s: %d replicate%s of %d days on the %s engine (seed %d)", scenario.name, replicates,
+             "" if replicates == 1 else "s", scenario.days, engine, seed)
+    if engine == "ensemble":
+        run_ensemble = _ensemble_runner(strict=True)
+        ts, ev = run_ensemble(scenario, replicates, seed, events=True)
+    else:
+        from sim.runner import run_replicates
+
+        ts, ev = run_replicates(scenario, replicates, seed,
+                                progress=lambda it: progress(it, total=replicates, desc=scenario.name, quiet=quiet))
+    return tidy_timeseries(ts, [g.id for g in scenario.militia.groups]), tidy_events(ev)
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def run_summary(scenario: "Scenario", source: Path | None, overrides: Sequence[str], seed: int, replicates: int,
+                engine: str, ts: "pd.DataFrame") -> dict[str, Any]:
+    """Everything summary.json holds for one run."""
+    from sim import __version__
+    from sim.results import summarize
+    from sim.scenario_io import scenario_hash
+
+    return {
+        "kind": "run",
+        "tool": "escalation-sim",
+        "version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "scenario": {
+            "name": scenario.name,
+            "hash": scenario_hash(scenario),
+            "source": str(source) if source is not None else None,
+            "overrides": list(overrides),
+            "question": scenario.question,
+        },
+        "seed": seed,
+        "replicates": replicates,
+        "days": scenario.days,
+        "start_date": scenario.start_date.isoformat(),
+        "end_date": scenario.end_date.isoformat(),
+        "engine": engine,
+        "groups": {g.id: g.name for g in scenario.militia.groups},
+        **summarize(ts, scenario.start_date),
+    }
+
+
+def write_run(folder: Path, scenario: "Scenario", ts: "pd.DataFrame", ev: "pd.DataFrame",
+              summary: dict[str, Any], *, figures: bool = True) -> dict[str, Any]:
+    """Write a complete run folder (tables, resolved scenario, summary, figures); return the summary."""
+    from sim.results import write_json, write_tables
+    from sim.scenario_io import scenario_to_yaml
+
+    files = write_tables(folder, ts, ev)
+    (folder / "scenario.resolved.yaml").write_text(scenario_to_yaml(scenario), encoding="utf-8")
+    files.append("scenario.resolved.yaml")
+    if figures:
+        from sim.plots import RunData, draw_figures
+
+        paths = draw_figures([RunData(summary["scenario"]["name"], ts, summary)], folder / "figures")
+        files += [f"figures/{p.name}" for p in paths]
+    summary = {**summary, "files": ["summary.json", *files]}
+    write_json(folder / "summary.json", summary)
+    return summary
+
+
+def describe_outcomes(summary: dict[str, Any]) -> list[str]:
+    """A few lines on the key outcomes, for the log."""
+    out = summary["outcomes"]
+    lines = []
+    for key in ("cumulative_attacks", "us_killed", "targets_struck"):
+        if key in out:
+            q = out[key]
+            lines.append(f"{q['label']}: median {q['p50']:g} (90% of runs between {q['p5']:g} and {q['p95']:g})")
+    ffd = summary["first_fatal_day"]
+    lines.append(f"Runs with at least one US fatality: {100 * ffd['probability']:.0f}%")
+    return lines
+
+
+# --------------------------------------------------------------------------- tables on stdout
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, dict)):
+        import json
+
+        return json.dumps(value, default=str, separators=(", ", ": "))
+    return str(value)
+
+
+def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "table", *,
+                 wrap: str | None = None, below: str | None = None,
+                 max_width: dict[str, int] | None = None) -> str:
+    """Rows as an aligned text table, CSV or a Markdown table.
+
+    In the text table, ``wrap`` names the last column, wrapped to the terminal
+    width; ``below`` names a column printed, wrapped and indented, on the lines
+    under each row instead of as a column; ``max_width`` cuts long cells.  CSV
+    and Markdown keep every column in full.
+    """
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(cells)
+        return buf.getvalue().rstrip("\n")
+    if fmt == "markdown":
+        def esc(text: str) -> str:
+            return text.replace("|", "\\|").replace("\n", " ")
+
+        lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+        lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in cells]
+        return "\n".join(lines)
+    shown = [c for c in columns if c != below]
+    idx = {c: i for i, c in enumerate(columns)}
+    limits = max_width or {}
+    for row in cells:
+        for c, limit in limits.items():
+            if c in idx and len(row[idx[c]]) > limit:
+                row[idx[c]] = row[idx[c]][: limit - 3] + "..."
+    widths = {c: max([len(c)] + [len(row[idx[c]]) for row in cells]) for c in shown}
+    term = shutil.get_terminal_size((120, 24)).columns
+    indent = sum(widths[c] + 2 for c in shown if c != wrap)
+    wrap_width = max(30, term - indent - 1)
+
+    def line(values: dict[str, str]) -> list[str]:
+        parts, extra = [], []
+        for c in shown:
+            if c == wrap:
+                chunks = textwrap.wrap(values[c], wrap_width) or [""]
+                parts.append(chunks[0])
+                extra = [" " * indent + chunk for chunk in chunks[1:]]
+            else:
+                parts.append(values[c].ljust(widths[c]))
+        return ["  ".join(parts).rstrip(), *extra]
+
+    lines = line({c: c for c in shown})
+    lines.append("  ".join("-" * (min(widths[c], wrap_width) if c == wrap else widths[c]) for c in shown))
+    for row in cells:
+        values = {c: row[idx[c]] for c in columns}
+        lines += line(values)
+        if below and values[below]:
+            lines += textwrap.wrap(values[below], max(40, term - 5), initial_indent="    ",
+                                   subsequent_indent="    ")
+    return "\n".join(lines)
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=TABLE_FORMATS, default="table",
+                        help="output format: aligned text (default), CSV or a Markdown table")

@@ -1,0 +1,73 @@
+"""``escalation params``: every parameter of a scenario, read from the schema."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+
+from sim.commands._common import add_format_option, render_table
+
+COLUMNS = ("path", "value", "default", "bounds", "unit", "role", "description")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "params", help="list every parameter: value, default, bounds, unit, role, description",
+        description="List every parameter of SCENARIO (default: the default scenario) with its path (as used "
+                    "by --set), value, default, bounds, unit, role (lever: a US policy choice; uncertainty: "
+                    "outside US control; setting: run settings and fixed facts) and description.")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or name (default: the schema's "
+                   "defaults)")
+    add_format_option(p)
+    p.add_argument("--role", choices=("lever", "uncertainty", "setting"), action="append",
+                   help="only parameters of this role (repeatable)")
+    p.add_argument("--match", metavar="PATTERN",
+                   help="only paths containing PATTERN (or matching it, with * and ?), e.g. doctrine or '*.kh.*'")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from sim.schema import Scenario, iter_parameters
+
+    if args.scenario:
+        from sim.scenario_io import load_scenario_with_source
+
+        scenario, _ = load_scenario_with_source(args.scenario)
+    else:
+        scenario = Scenario()
+    rows = []
+    for info, value in iter_parameters(scenario):
+        if args.role and info.role not in args.role:
+            continue
+        if args.match and not (args.match in info.path or fnmatch.fnmatchcase(info.path, args.match)):
+            continue
+        changed = value != info.default
+        rows.append({"path": info.path, "value": value, "default": info.default, "bounds": _bounds(info),
+                     "unit": info.unit, "role": info.role, "description": info.description, "changed": changed})
+    if args.format == "table":
+        for row in rows:
+            row["value"] = _flag(row["value"], row["changed"])
+        title = f"scenario {scenario.name}" if args.scenario else "the default scenario"
+        print(f"{len(rows)} parameters of {title}; * marks a value that differs from the default.")
+        print(render_table(rows, COLUMNS, "table", below="description",
+                           max_width={"value": 24, "default": 24, "bounds": 40}))
+    else:
+        print(render_table(rows, COLUMNS, args.format))
+    return 0
+
+
+def _flag(value: object, changed: bool) -> str:
+    from sim.commands._common import _cell
+
+    return _cell(value) + (" *" if changed else "")
+
+
+def _bounds(info: object) -> str:
+    """The allowed values: choices, true | false, or a numeric interval (empty for text, dates, lists)."""
+    if getattr(info, "choices", None) is not None:
+        return info.bounds  # type: ignore[attr-defined]
+    if info.type == "bool":  # type: ignore[attr-defined]
+        return "true | false"
+    if all(getattr(info, k) is None for k in ("ge", "le", "gt", "lt")):
+        return ""
+    return info.bounds  # type: ignore[attr-defined]

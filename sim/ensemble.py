@@ -1,0 +1,993 @@
+"""Fast ensemble engine: R replicates of one scenario stepped together on numpy arrays.
+
+The Mesa engine (:mod:`sim.model`, :mod:`sim.agents`) is the reference.  This
+engine keeps the same state with a leading replicate axis -- groups ``(R, G)``,
+stocks ``(R, G, W)``, aimpoints intact ``(R, F)``, facility health
+``(R, O, K)``, US and Iran scalars ``(R,)``, ladder last-event days ``(R, 8)``
+-- and runs the same day loop, calling the same functions of :mod:`sim.rules`:
+
+1. **Drivers and shocks** -- the day's tension and outside pressure come from
+   :class:`sim.compiled.Compiled` (shock overrides included); scripted shocks are
+   applied to every replicate (attack: ``rules.scripted_attack_outcome``; strike:
+   ``rules.scope_weights`` + the strike below; ``iran_direct``: step 2's attack).
+2. **Iran** -- ``rules.restraint_update``; ``rules.rebuild`` then
+   ``rules.health`` (only for replicates with any aimpoint ever destroyed: the
+   others are exactly at full health, as in Mesa); ``rules.resupply``;
+   ``rules.red_line_crossed`` and ``rules.direct_action_probability`` for a direct
+   attack (base from ``rules.direct_target_probabilities``, salvo a binomial of
+   homeland storage health, outcomes from ``rules.outcome_probabilities``,
+   casualties from ``rules.casualties``).
+3. **Militias** -- ``rules.stock_capacity``, ``rules.floor_scale`` (coordination,
+   accuracy), ``rules.attack_intensity``, ``rules.weapon_mix``; launches wanted are
+   ``Poisson(lambda * mix)`` per (replicate, group, weapon), capped by
+   ``rules.launches``.  Each launch then draws its base (``Compiled.base_probs``)
+   and its outcome class from ``rules.outcome_probabilities`` exactly as the Mesa
+   agent does, but for all launches of all replicates at once; casualties of the
+   launches that injure or kill come from ``rules.casualties``.  Group order does
+   not matter (nothing a group reads changes during the militia phase), so the
+   Mesa engine's random activation order has no counterpart here.
+4. **United States** -- ``rules.triggers``, ``rules.approval_probability`` with
+   ``rules.host_pressure``; a campaign (``rules.campaign_active``,
+   ``rules.campaign_first_wave``, focus on groups with fatal attacks) or, after
+   the cooldown, a proportionate order (``rules.casualty_score``,
+   ``rules.proportionate_facilities``, focus ``rules.response_focus``); direct
+   responses to an Iranian attack.  Then the orders due today, in the Mesa order:
+   proportionate, campaign day (``rules.campaign_day_targets``), direct response,
+   preemption (``rules.preemption_due``).  A strike is computed only for the
+   replicates that strike (subset indexing): ``rules.owner_weights`` /
+   ``rules.scope_weights``, ``rules.allocate_targets``, ``rules.strike_outcomes``,
+   ``rules.munitions_used``, ``rules.health``, ``rules.stock_after_storage_loss``,
+   ``rules.revenge_added``, ``rules.grievance_added``, ``rules.credibility_gain``,
+   ``rules.host_added``, ``rules.war_risk_added``, ``rules.hostility_added``.
+5. **End of day** -- ``rules.hawkes_excitation``, retention decays (the
+   compiled ``ret`` factors), ``rules.leaky`` for recent attacks, the ladder
+   (``rules.ladder_rung``), ``rules.stock_capacity`` x ``rules.floor_scale``
+   (``rules.reported_capacity``) for the capacity columns.
+
+Sampling
+--------
+Where the Mesa engine draws event by event, this engine draws the same law in
+bulk: one Poisson array for all launches, one uniform per launch for the base and
+one for the outcome (inverse CDF, as Mesa), ``rules.casualties`` on the launches
+that hurt, strike outcomes as (n, F) binomial/Poisson arrays for the n
+replicates striking.  The distributions of every output are the same; the
+individual draws are not (the engines consume their generators differently).
+
+Seeding convention
+------------------
+Replicates are run in blocks of :data:`BLOCK` (10,000) consecutive replicate
+numbers, starting at ``first_replicate``.  A block covering replicates
+``b .. b+n-1`` uses one generator,
+``numpy.random.default_rng(SeedSequence([seed, b, n]))``.  Hence the same
+``(seed, replicates, first_replicate)`` always gives identical tables, and a
+large run can be split into calls whose ``first_replicate`` are multiples of
+``BLOCK`` apart (e.g. ``first_replicate=0, replicates=20000`` equals
+``(0, 10000)`` followed by ``(10000, 10000)``) -- per-block seeding keeps memory
+bounded without changing results.  Replicate r of this engine is not the same
+stream as replicate r of the Mesa engine (:func:`sim.runner.replicate_seeds`);
+only the distributions agree.
+
+Outputs
+-------
+* :meth:`EnsembleEngine.timeseries` -- the per-day table with exactly the Mesa
+  engine's columns and dtypes (replicate, day, date, ``TIMESERIES_COLUMNS``,
+  ``capacity_<group>``), built once from preallocated (D, R) arrays.
+* :meth:`EnsembleEngine.event_log` (``events=True``) -- the Mesa log's columns
+  (``replicate, day, date, actor, kind, target, outcome, detail``) with
+  *aggregated* rows where Mesa has one row per attack or per facility:
+
+  - ``attack``: one row per (replicate, group, day) with launches; ``target`` the
+    base attacked (bases joined by ``+`` if several), ``outcome`` the worst
+    outcome, ``detail`` counts per weapon and outcome and the casualties.
+  - strikes (``proportionate``, ``campaign``, ``direct_response``, ``preemptive``,
+    ``scripted``): one row per strike; ``target`` the owners struck joined by
+    ``+``, ``outcome`` ``struck`` (or ``no_target``), ``detail`` aimpoints,
+    facilities, munitions, destroyed, militants/IRGC killed, civilian harm,
+    aimpoints in Iran.
+  - ``order``, ``shock``, ``scripted_attack``, ``direct_attack`` and ``rung``
+    rows as in Mesa.
+* :meth:`EnsembleEngine.outcomes` / :func:`outcomes_at_horizon` -- one row per
+  replicate of totals at the horizon, accumulated during the run without a
+  per-day table (for sweeps and calibration).
+
+Per-replicate parameters (for later calibration)
+------------------------------------------------
+The attack-process parameters are read from the engine each day, never from the
+scenario: ``engine.base_rate``, ``engine.motivation``, ``engine.alignment``,
+``engine.risk_tolerance`` (``(G,)``) and the attributes of ``engine.attack``
+(``tension_weight``, ``revenge_weight``, ``deterrence_weight``,
+``excitation_jump`` ...; scalars).  They are used only in full ``(R, G)``
+broadcasts, so a calibration can assign arrays of shape ``(R, G)`` (or
+``(R, 1)``) to them after construction and before :meth:`EnsembleEngine.run`.
+Doctrine parameters are applied to replicate subsets; making one of them
+per-replicate means indexing it with the subset (``p[idx]``) at its single use.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import rules
+from .agents import C2, INTEL, LOGI, RM_STORE, STORAGE_OF_WEAPON
+from .compiled import COUNTRIES, Compiled, compile_scenario
+from .model import EVENT_COLUMNS, TIMESERIES_COLUMNS, resolve_scenario
+from .schema import OUTCOMES, WEAPONS, Scenario
+
+BLOCK = 10_000
+"""Replicates per seeding block (and per engine run inside :func:`run_ensemble`)."""
+
+ORDER_RING = 64
+"""Length of the pending-order ring buffers (every order delay is at most 60 days)."""
+
+COUNT_TODAY_IN_ATTACK_WINDOW = False
+"""Mirror of the Mesa engine: ``attacks_in_window`` is read before today's attacks
+are booked, so the attack-count trigger sees only the previous ``window_days - 1``
+days.  Set to True together with the fix in ``sim/agents.py`` (see the report)."""
+
+MISSILE = WEAPONS.index("missile")
+STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "scripted")
+"""Labels of US strikes, as in the Mesa event log (the engine keeps their index)."""
+CAMPAIGN, SCRIPTED = STRIKE_LABELS.index("campaign"), STRIKE_LABELS.index("scripted")
+DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
+              "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
+              "militia_injured", "militia_killed")
+FLOAT_COLUMNS = ("militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk")
+INT_STATE_COLUMNS = ("cumulative_attacks", "rung", "max_rung")
+OUTCOME_TOTALS = ("us_injured", "us_killed", "us_strikes", "targets_struck", "munitions", "militants_killed",
+                  "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks")
+
+
+def block_rng(seed: int, first: int, n: int) -> np.random.Generator:
+    """Generator of the block of ``n`` replicates starting at replicate number ``first``."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(first), int(n)]))
+
+
+def _blocks(replicates: int, first: int) -> Iterator[tuple[int, int]]:
+    for k in range(0, int(replicates), BLOCK):
+        yield first + k, min(BLOCK, int(replicates) - k)
+
+
+def _categorical(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Row-wise inverse-CDF draw from cumulative weights ``cum`` (n, K) with uniforms ``u`` (n,).
+
+    Same rule as the Mesa agents' ``searchsorted(cum, u * cum[-1], side="right")``, capped at K-1.
+    """
+    idx = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)
+    return np.minimum(idx, cum.shape[1] - 1)
+
+
+def _categorical_cols(cum_t: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """As :func:`_categorical` with the cumulative weights as columns, ``cum_t`` (K, n)."""
+    idx = (cum_t <= u * cum_t[-1]).sum(axis=0)
+    return np.minimum(idx, cum_t.shape[0] - 1)
+
+
+def _poisson_nonzero(lam: np.ndarray, rng: np.random.Generator, max_terms: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson(lam) draws for a flat array, by inverting one uniform per entry (exact inverse CDF).
+
+    Returns (indices, counts) of the entries whose draw is non-zero: most entries are zero
+    on a given day, and they cost only one uniform and one exponential.
+    """
+    u = rng.random(lam.size)
+    term = np.exp(-lam)
+    idx = np.flatnonzero(u >= term)
+    n = np.zeros(idx.size, dtype=np.int64)
+    if idx.size == 0:
+        return idx, n
+    u, lam_i, term = u[idx], lam[idx], term[idx]
+    cdf = term.copy()
+    act = np.arange(idx.size)
+    for _ in range(max_terms):  # N = min{n : u < F(n)}
+        n[act] += 1
+        term[act] *= lam_i[act] / n[act]
+        cdf[act] += term[act]
+        act = act[u[act] >= cdf[act]]
+        if act.size == 0:
+            break
+    return idx, n
+
+
+class EnsembleEngine:
+    """R replicates of one compiled scenario, stepped together.
+
+    Args:
+        compiled: the scenario's arrays (:func:`sim.compiled.compile_scenario`).
+        replicates: R.
+        rng: the ``numpy.random.Generator`` for every draw of this engine.
+        events: keep an (aggregated) event log.
+        table: keep the per-day table (D, R) arrays; False for outcomes only.
+        first_replicate: number of the first replicate (labels only).
+
+    After :meth:`run`, the state arrays (``stock``, ``intact``, ``health``,
+    ``restraint``, ``credibility``, ``rung``, ``max_rung``, ...) hold the
+    horizon's values, and ``totals`` the per-replicate sums of the day counts.
+    """
+
+    def __init__(self, compiled: Compiled, replicates: int, rng: np.random.Generator, *, events: bool = False,
+                 table: bool = True, first_replicate: int = 0) -> None:
+        c = compiled
+        s = c.scenario
+        R, G, F, W = int(replicates), c.n_groups, c.n_facilities, len(WEAPONS)
+        if R < 1:
+            raise ValueError("replicates must be at least 1")
+        self.c, self.s, self.R, self.G, self.F = c, s, R, G, F
+        self.rng = rng
+        self.events_on = bool(events)
+        self.table_on = bool(table)
+        self.first_replicate = int(first_replicate)
+        self.day = -1
+        self.running = True
+        self._all = np.arange(R)
+
+        # ---- parameters read every day (may be replaced by (R, G) arrays, see module doc)
+        self.base_rate = c.base_rate.copy()
+        self.motivation = c.motivation.copy()
+        self.alignment = c.alignment.copy()
+        self.risk_tolerance = c.risk_tolerance.copy()
+        self.attack = types.SimpleNamespace(**s.militia.attack.model_dump())
+
+        # ---- constant helpers
+        self._full = c.stock0.copy()  # (G, W) storage capacity at full health
+        self._full_total = c.stock0.sum(axis=1)
+        self._base_cum = np.cumsum(c.base_probs, axis=1)  # (G, B)
+        self._base_cum_t = np.ascontiguousarray(self._base_cum.T)  # (B, G)
+        self._direct_cum = np.cumsum(rules.direct_target_probabilities(c.exposure))
+        self._owner_onehot = np.zeros((F, c.n_owners))
+        self._owner_onehot[np.arange(F), c.fac_owner] = 1.0
+        self._country_onehot = np.zeros((F, len(COUNTRIES)))
+        self._country_onehot[np.arange(F), c.fac_country] = 1.0
+        self._abroad = ~c.fac_in_iran
+        doc = s.us.doctrine
+        self._retaliation_kinds = c.kind_weight_by_facility(doc.scope.kind_weights)
+        self._preempt_kinds = c.kind_weight_by_facility(doc.preemption.kind_weights)
+        self._direct_weights = (rules.scope_weights(G, doc.direct_response.target)
+                                if doc.direct_response.target != "none" else None)
+        self._irgc_share, self._iran_share = rules.strike_shares(doc.scope.irgc_facilities, doc.scope.irgc_share,
+                                                                 doc.scope.inside_iran, doc.scope.iran_share)
+
+        # ---- state
+        self.intact = np.tile(c.fac_total, (R, 1))
+        self.health = np.ascontiguousarray(np.broadcast_to(c.owner_kind_health(c.fac_total), (R, c.n_owners, 5)))
+        self.damaged = np.zeros(R, dtype=bool)
+        # stocks are stored weapon-major, (W, R, G), so sums over weapons are plane additions;
+        # ``self.stock`` is the (R, G, W) view the rules see.
+        self._stock = np.ascontiguousarray(np.broadcast_to(c.stock0.T[:, None, :], (W, R, G)))
+        self.revenge = np.zeros((R, G))
+        self.grievance = np.zeros((R, G))
+        self.excitation = np.zeros((R, G))
+        self.recent_attacks = np.zeros((R, G))
+        self.intensity = np.zeros((R, G))
+        self.restraint = np.full(R, float(s.iran.restraint_min))
+        self.war_risk = np.zeros(R)
+        self.hostility = np.zeros(R)
+        self.irgc_killed_total = np.zeros(R, dtype=np.int64)
+        self.territory_struck = np.zeros(R, dtype=bool)
+        self.credibility = np.zeros(R)
+        self.domestic = np.zeros(R)
+        self.host_endogenous = np.zeros(R)
+        self.last_prop_order = np.full(R, -10**6, dtype=np.int64)
+        self.pend_targets = np.zeros((ORDER_RING, R), dtype=np.int64)
+        self.pend_focus = np.zeros((ORDER_RING, R, G))
+        self.pend_direct = np.zeros((ORDER_RING, R), dtype=np.int64)
+        self.camp_start = np.full(R, -1, dtype=np.int64)
+        self.camp_end = np.full(R, -1, dtype=np.int64)
+        self.camp_first = np.zeros(R, dtype=np.int64)
+        self.camp_focus = np.zeros((R, G))
+        self._last_event = np.full((rules.N_EVENTS, R), -10**6, dtype=np.int64)  # event-major storage
+        self._mem = s.ladder.memory_days
+        self.exch_ring = np.zeros((self._mem, R), dtype=np.int64)
+        self.exch_in_memory = np.zeros(R, dtype=np.int64)
+        self._window = doc.triggers.window_days
+        self.attack_ring = np.zeros((self._window, R), dtype=np.int64)
+        self.cumulative_attacks = np.zeros(R, dtype=np.int64)
+        self.rung = np.zeros(R, dtype=np.int64)
+        self.max_rung = np.zeros(R, dtype=np.int64)
+        self.first_fatal_day = np.full(R, -1, dtype=np.int64)
+        self.iran_direct_today = np.zeros(R, dtype=bool)
+        # day counts (one array; the named attributes are views into it)
+        self._counts = np.zeros((len(DAY_COUNTS), R), dtype=np.int64)
+        self.totals = np.zeros((len(DAY_COUNTS), R), dtype=np.int64)
+        for i, name in enumerate(DAY_COUNTS):
+            setattr(self, "n_" + name, self._counts[i])
+        self._gcounts = np.zeros((4, R, G), dtype=np.int64)
+        self.g_attacks, self.g_successes, self.g_injury, self.g_fatal = self._gcounts
+
+        self.tension = float(c.tension[0])
+        self.outside = float(c.outside[0])
+        self.host_exo = float(c.host_exogenous[0])
+
+        D = c.days
+        if self.table_on:
+            # replicate-major (R, D) buffers: they become the table's columns without a copy
+            self._tab_int = {n: np.zeros((R, D), dtype=np.int64) for n in TIMESERIES_COLUMNS
+                             if n not in FLOAT_COLUMNS and n != "tension"}
+            self._tab_float = {n: np.zeros((R, D)) for n in FLOAT_COLUMNS}
+            self._tab_cap = np.zeros((G, R, D))
+        self._ev: list[tuple] = []
+
+    @property
+    def stock(self) -> np.ndarray:
+        """Weapons held, (R, G, W) (a view of the weapon-major storage)."""
+        return self._stock.transpose(1, 2, 0)
+
+    @property
+    def last_event(self) -> np.ndarray:
+        """Day of the last ladder event of each kind, (R, 8) (a view of the event-major storage)."""
+        return self._last_event.T
+
+    def _storage_health(self, h: np.ndarray) -> np.ndarray:
+        """Health of the storage holding each weapon, weapon-major (W, n, G), from health (n, O, K)."""
+        return np.stack([h[:, :self.G, k] for k in STORAGE_OF_WEAPON])
+
+    # ================================================================== day loop
+
+    def run(self) -> "EnsembleEngine":
+        """Step to the horizon."""
+        while self.step():
+            pass
+        return self
+
+    def step(self) -> bool:
+        """One day for every replicate; returns False once the horizon is reached."""
+        c = self.c
+        if self.day + 1 >= c.days:
+            self.running = False
+            return False
+        self.day += 1
+        d = self.day
+        self._reset_day(d)
+        for shock in c.shocks_by_day.get(d, ()):
+            self._apply_shock(shock)
+        self._iran_step()
+        self._militia_step()
+        self._us_decide()
+        self._us_act()
+        self._end_day(d)
+        if d + 1 >= c.days:
+            self.running = False
+        return self.running
+
+    def _reset_day(self, d: int) -> None:
+        c = self.c
+        self.tension = float(c.tension[d])
+        self.outside = float(c.outside[d])
+        self.host_exo = float(c.host_exogenous[d])
+        self._counts.fill(0)
+        self._gcounts.fill(0)
+        self.iran_direct_today.fill(False)
+        slot = d % self._mem  # day d - memory leaves the ladder's window
+        old = self.exch_ring[slot]
+        if old.any():
+            self.exch_in_memory -= old
+            old.fill(0)
+
+    # ------------------------------------------------------------------ Iran
+
+    def _iran_step(self) -> None:
+        c, ir, G = self.c, self.s.iran, self.G
+        self.restraint = rules.restraint_update(self.restraint, self.war_risk, ir.restraint_min, ir.restraint_max,
+                                                ir.restraint_threshold, ir.restraint_slope, ir.restraint_speed)
+        if ir.rebuild_rate > 0 and self.damaged.any():
+            if self.damaged.all():
+                self.intact = rules.rebuild(self.intact, c.fac_total, ir.rebuild_rate)
+                self.health = c.owner_kind_health(self.intact)
+            else:
+                idx = np.flatnonzero(self.damaged)
+                sub = rules.rebuild(self.intact[idx], c.fac_total, ir.rebuild_rate)
+                self.intact[idx] = sub
+                self.health[idx] = c.owner_kind_health(sub)
+        h = self.health
+        # rules.resupply is elementwise: called here on weapon-major (W, R, G) arrays
+        self._stock = rules.resupply(self._stock, self._full.T[:, None, :], self._storage_health(h), h[:, :G, LOGI],
+                                     self.alignment, ir.resupply_rate, h[:, G, LOGI, None])
+        red = rules.red_line_crossed(self.irgc_killed_total, self.territory_struck, ir.red_line_irgc_killed,
+                                     ir.red_line_territory)
+        if red.any():
+            idx = np.flatnonzero(red)
+            p = rules.direct_action_probability(self.hostility[idx], True, ir.direct_propensity)
+            hit = idx[self.rng.random(idx.size) < p]
+            if hit.size:
+                self._iran_direct(hit)
+
+    def _iran_direct(self, idx: np.ndarray, base: int | None = None, injured: int | None = None,
+                     killed: int | None = None) -> None:
+        """Direct Iranian missile attack on a US base in replicates ``idx`` (a state-on-state exchange)."""
+        c, ir, rng = self.c, self.s.iran, self.rng
+        n = idx.size
+        if base is None:
+            bases = _categorical(np.broadcast_to(self._direct_cum, (n, self._direct_cum.size)), rng.random(n))
+        else:
+            bases = np.full(n, base)
+        if injured is None or killed is None:
+            missiles = rng.binomial(ir.direct_salvo, self.health[idx, self.G + 1, RM_STORE])
+            probs = rules.outcome_probabilities(c.air_defence[bases], c.exposure[bases], c.interceptable[MISSILE],
+                                                c.p_injury[MISSILE], c.p_fatal[MISSILE], 1.0)
+            counts = rng.multinomial(missiles, probs)
+            inj, kil = rules.casualties(counts[:, 2], counts[:, 3], c.injured_extra[MISSILE], c.killed_extra[MISSILE],
+                                        c.injured_in_fatal[MISSILE], rng)
+            details = [f"missiles={m} intercepted={i}" for m, i in zip(missiles.tolist(), counts[:, 0].tolist())] \
+                if self.events_on else None
+        else:
+            inj, kil = np.full(n, injured, dtype=np.int64), np.full(n, killed, dtype=np.int64)
+            details = ["scripted"] * n if self.events_on else None
+        self.n_iran_direct_attacks[idx] += 1
+        self.iran_direct_today[idx] = True
+        self._exchange(idx)
+        self._last_event[rules.EV_IRAN_DIRECT, idx] = self.day
+        self._casualties(idx, inj, kil)
+        if self.events_on:
+            outcome = np.where(kil > 0, "fatalities", np.where(inj > 0, "injuries", "no_damage"))
+            self._log(idx, "Iran", "direct_attack", np.asarray(c.base_ids, dtype=object)[bases], outcome,
+                      [f"{dt} injured={i} killed={k}" for dt, i, k in zip(details, inj.tolist(), kil.tolist())])
+
+    def _exchange(self, idx: np.ndarray) -> None:
+        self.exch_ring[self.day % self._mem, idx] += 1
+        self.exch_in_memory[idx] += 1
+
+    def _casualties(self, idx: np.ndarray, injured: np.ndarray, killed: np.ndarray) -> None:
+        """Book US casualties in replicates ``idx`` (unique): tallies, domestic pressure, war risk, ladder marks."""
+        us, ir = self.s.us, self.s.iran
+        self.n_us_injured[idx] += injured
+        self.n_us_killed[idx] += killed
+        self.domestic[idx] += rules.domestic_added(injured, killed, us.domestic_per_injured, us.domestic_per_killed)
+        self.war_risk[idx] += rules.war_risk_added(0, killed, 0, 0.0, ir.risk_per_us_killed, 0.0)
+        self._last_event[rules.EV_INJURY, idx[injured > 0]] = self.day
+        self._last_event[rules.EV_FATALITY, idx[killed > 0]] = self.day
+
+    # ------------------------------------------------------------------ militias
+
+    def capability(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(launch capacity, coordination, accuracy), each (R, G), from stock and facility health."""
+        at, G = self.attack, self.G
+        cap = rules.stock_capacity(self._stock.sum(axis=0), self._full_total, at.stock_half_saturation)
+        coord = rules.floor_scale(self.health[:, :G, C2], at.command_floor)
+        acc = rules.floor_scale(self.health[:, :G, INTEL], at.intelligence_floor)
+        return cap, coord, acc
+
+    def _militia_step(self) -> None:
+        """Mechanisms 1 and 2 for every (replicate, group): intensity, launches, outcomes, casualties."""
+        c, at, rng = self.c, self.attack, self.rng
+        R, G, W = self.R, self.G, len(WEAPONS)
+        cap, coord, acc = self.capability()
+        lam = rules.attack_intensity(self.base_rate, self.motivation, self.tension, self.outside, self.revenge,
+                                     self.grievance, self.excitation, cap, coord, self.alignment,
+                                     self.restraint[:, None], self.risk_tolerance, self.credibility[:, None],
+                                     at.tension_weight, at.outside_pressure_weight, at.revenge_weight,
+                                     at.grievance_weight, at.deterrence_weight, at.max_rate)
+        self.intensity = lam
+        mix = rules.weapon_mix(self.stock, c.preference)  # (R, G, W)
+        # Mesa draws Poisson(lam * mix_w) for each weapon.  Same law: the total is Poisson(lam * sum_w mix_w),
+        # split over weapons by mix (each wanted launch picks its weapon from mix); drawn only where non-zero.
+        k_idx, total = _poisson_nonzero((lam * mix.sum(axis=-1)).reshape(-1), rng)
+        if k_idx.size == 0:
+            return
+        r_k, g_k = k_idx // G, k_idx % G
+        pick = np.repeat(np.arange(k_idx.size), total)
+        m = mix.transpose(2, 0, 1).reshape(W, -1)[:, k_idx]  # (W, k); mix is weapon-major in memory
+        c0 = m[0][pick]
+        c1 = c0 + m[1][pick]
+        v = rng.random(pick.size) * (c1 + m[2][pick])
+        weapon = (v >= c0).astype(np.int64) + (v >= c1)  # inverse CDF over the three weapons
+        wanted = np.bincount(pick * W + weapon, minlength=k_idx.size * W).reshape(-1, W)
+        n = rules.launches(wanted, self._stock[:, r_k, g_k].T)  # (k, W), capped by whole weapons held
+        self._stock[:, r_k, g_k] -= n.T
+        # one entry per launch made: its (replicate, group) position, weapon, base and outcome class
+        e = np.flatnonzero(n)
+        if e.size == 0:
+            return
+        cnt_e = n.reshape(-1)[e]
+        pos = np.repeat(e // W, cnt_e)
+        w = np.repeat(e % W, cnt_e)
+        g = g_k[pos]
+        L = pos.size
+        b = _categorical_cols(self._base_cum_t[:, g], rng.random(L))
+        probs = rules.outcome_probabilities(c.air_defence[b], c.exposure[b], c.interceptable[w], c.p_injury[w],
+                                            c.p_fatal[w], acc[r_k[pos], g])
+        cum = np.cumsum(probs, axis=-1)
+        v = rng.random(L) * cum[:, -1]
+        o = (v >= cum[:, 0]).astype(np.int64) + (v >= cum[:, 1]) + (v >= cum[:, 2])  # Mesa's inverse CDF
+        cnt = np.bincount(pos * 4 + o, minlength=k_idx.size * 4).reshape(-1, 4)
+        att = cnt[:, 0] + cnt[:, 1] + cnt[:, 2] + cnt[:, 3]
+        self.g_attacks.reshape(-1)[k_idx] += att
+        self.g_successes.reshape(-1)[k_idx] += att - cnt[:, 0]
+        self.g_injury.reshape(-1)[k_idx] += cnt[:, 2]
+        self.g_fatal.reshape(-1)[k_idx] += cnt[:, 3]
+        self.n_attacks += np.bincount(r_k, weights=att, minlength=R).astype(np.int64)
+        self.n_intercepted += np.bincount(r_k, weights=cnt[:, 0], minlength=R).astype(np.int64)
+        hurt = np.flatnonzero(o >= 2)
+        inj_l = kil_l = None
+        if hurt.size:
+            wh, oh = w[hurt], o[hurt]
+            inj_l, kil_l = rules.casualties(oh == 2, oh == 3, c.injured_extra[wh], c.killed_extra[wh],
+                                            c.injured_in_fatal[wh], rng)
+            reps, inv = np.unique(r_k[pos[hurt]], return_inverse=True)
+            inj_r = np.bincount(inv, weights=inj_l, minlength=reps.size).astype(np.int64)
+            kil_r = np.bincount(inv, weights=kil_l, minlength=reps.size).astype(np.int64)
+            self.n_militia_injured[reps] += inj_r
+            self.n_militia_killed[reps] += kil_r
+            self._casualties(reps, inj_r, kil_r)
+        self._last_event[rules.EV_ATTACK, r_k[att > 0]] = self.day
+        if self.events_on:
+            self._log_attacks(k_idx, att, pos, w, b, o, hurt, inj_l, kil_l, cnt)
+
+    # ------------------------------------------------------------------ United States
+
+    def _window_attacks(self) -> np.ndarray:
+        """Attacks the attack-count trigger sees today (see :data:`COUNT_TODAY_IN_ATTACK_WINDOW`)."""
+        past = self.attack_ring.sum(axis=0) - self.attack_ring[self.day % self._window]
+        return past + self.n_attacks if COUNT_TODAY_IN_ATTACK_WINDOW else past
+
+    def _us_decide(self) -> None:
+        """Triggers, approval, campaign or proportionate order (with cooldown), direct-response orders."""
+        d, s = self.day, self.s
+        doc, us = s.us.doctrine, s.us
+        tr, cp, pp = doc.triggers, doc.campaign, doc.proportionate
+        inj, kil = self.n_militia_injured, self.n_militia_killed
+        window = self._window_attacks() if tr.attack_count > 0 else 0
+        prop, camp = rules.triggers(inj, kil, window, tr.on_injury, tr.injury_threshold, tr.on_fatality,
+                                    tr.attack_count)
+        idx = np.flatnonzero(np.logical_or(prop, camp))
+        if idx.size:
+            p = rules.approval_probability(tr.respond_probability, self.domestic[idx], self.outside,
+                                           rules.host_pressure(self.host_exo, self.host_endogenous[idx]),
+                                           tr.pressure_gain, tr.host_pressure_weight)
+            idx = idx[self.rng.random(idx.size) < p]
+        if idx.size:
+            pressure = self.domestic[idx] + self.outside
+            is_camp = (np.broadcast_to(camp, (self.R,))[idx] & cp.enabled
+                       & ~rules.campaign_active(d, self.camp_start[idx], self.camp_end[idx]))
+            ci = idx[is_camp]
+            if ci.size:
+                self.camp_start[ci] = d + cp.delay_days
+                self.camp_end[ci] = d + cp.delay_days + cp.days
+                self.camp_first[ci] = rules.campaign_first_wave(kil[ci], pressure[is_camp], cp.first_wave_targets,
+                                                                cp.targets_per_fatality,
+                                                                us.size_gain)
+                self.camp_focus[ci] = self.g_fatal[ci]
+                if self.events_on:
+                    self._log(ci, "US", "order", "campaign", "scheduled",
+                              [f"first_wave_day={d + cp.delay_days} targets={t}" for t in self.camp_first[ci].tolist()])
+            is_prop = ~is_camp & (d - self.last_prop_order[idx] >= pp.cooldown_days)
+            pi = idx[is_prop]
+            if pi.size:
+                focus = rules.response_focus(self.g_injury[pi], self.g_fatal[pi], self.g_attacks[pi])
+                nfac = rules.proportionate_facilities(rules.casualty_score(inj[pi], kil[pi]), pressure[is_prop],
+                                                      pp.facilities_base, pp.facilities_per_casualty,
+                                                      pp.max_facilities, us.size_gain)
+                slot = (d + pp.delay_days) % ORDER_RING
+                self.pend_targets[slot, pi] += nfac * pp.targets_per_facility
+                self.pend_focus[slot, pi] += focus
+                self.last_prop_order[pi] = d
+                if self.events_on:
+                    self._log(pi, "US", "order", "proportionate", "scheduled",
+                              [f"strike_day={d + pp.delay_days} facilities={k}" for k in nfac.tolist()])
+        dr = doc.direct_response
+        if dr.target != "none" and self.iran_direct_today.any():
+            di = np.flatnonzero(self.iran_direct_today)
+            self.pend_direct[(d + dr.delay_days) % ORDER_RING, di] += dr.targets
+
+    def _us_act(self) -> None:
+        """Orders due today, in the Mesa order: proportionate, campaign day, direct response, preemption.
+
+        The first three do not depend on each other's results except through the aimpoints left,
+        so they are carried out together in rounds: a replicate's first strike of the day in
+        round 0, its second (in Mesa order) in round 1, ...  Preemption reads the stocks left
+        after them and comes last.
+        """
+        d, doc = self.day, self.s.us.doctrine
+        sc, pp, cp, dr, pe = doc.scope, doc.proportionate, doc.campaign, doc.direct_response, doc.preemption
+        c = self.c
+        slot = d % ORDER_RING
+        spread = self.recent_attacks
+        kinds = self._retaliation_kinds
+        orders: list[tuple] = []  # (label code, replicates, targets, per facility, facility weights, munitions)
+        due = self.pend_targets[slot]
+        if due.any():
+            idx = np.flatnonzero(due)
+            w = rules.owner_weights(self.pend_focus[slot, idx], spread[idx], sc.focus_attacker, self._irgc_share,
+                                    self._iran_share)
+            orders.append((0, idx, due[idx].copy(), pp.targets_per_facility, w[:, c.fac_owner] * kinds,
+                           pp.munitions_per_target))
+            due.fill(0)
+            self.pend_focus[slot].fill(0.0)
+        cs = self.camp_start
+        on = (cs >= 0) & (cs <= d) & (d < self.camp_end)
+        if on.any():
+            idx = np.flatnonzero(on)
+            n = rules.campaign_day_targets(d, cs[idx], self.camp_end[idx], self.camp_first[idx], cp.follow_on_targets,
+                                           cp.follow_on_probability, self.rng.random(idx.size))
+            go = n > 0
+            if go.any():
+                idx, n = idx[go], n[go]
+                w = rules.owner_weights(self.camp_focus[idx], spread[idx], sc.focus_attacker, self._irgc_share,
+                                        self._iran_share)
+                orders.append((1, idx, n, cp.targets_per_facility, w[:, c.fac_owner] * kinds, cp.munitions_per_target))
+        pdr = self.pend_direct[slot]
+        if pdr.any():
+            idx = np.flatnonzero(pdr)
+            w = self._direct_weights[c.fac_owner] * kinds
+            orders.append((2, idx, pdr[idx].copy(), cp.targets_per_facility, np.broadcast_to(w, (idx.size, self.F)),
+                           dr.munitions_per_target))
+            pdr.fill(0)
+        if len(orders) == 1:
+            self._strike(*orders[0])
+        elif orders:
+            label = np.concatenate([np.full(o[1].size, o[0]) for o in orders])
+            idx = np.concatenate([o[1] for o in orders])
+            n = np.concatenate([o[2] for o in orders])
+            per = np.concatenate([np.full(o[1].size, o[3]) for o in orders])
+            weight = np.concatenate([o[4] for o in orders])
+            mun = np.concatenate([np.full(o[1].size, o[5], dtype=float) for o in orders])
+            order = np.argsort(idx, kind="stable")
+            sorted_idx = idx[order]
+            first = np.r_[True, sorted_idx[1:] != sorted_idx[:-1]]
+            starts = np.flatnonzero(first)
+            rank = np.empty(idx.size, dtype=np.int64)
+            rank[order] = np.arange(idx.size) - np.repeat(starts, np.diff(np.r_[starts, idx.size]))
+            for k in range(int(rank.max()) + 1):
+                j = np.flatnonzero(rank == k)
+                self._strike(label[j], idx[j], n[j], per[j], weight[j], mun[j])
+        if rules.preemption_due(d, pe.enabled, pe.start_day, pe.interval_days, pe.targets):
+            stock = self._stock.sum(axis=0)
+            w = rules.owner_weights(np.zeros_like(stock), stock, 0.0, self._irgc_share, 0.0)
+            self._strike(3, self._all, pe.targets, pe.targets_per_facility, w[:, c.fac_owner] * self._preempt_kinds,
+                         pe.munitions_per_target)
+
+    @staticmethod
+    def _scatter(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        out = np.zeros(shape, dtype=np.int64)
+        out[rows, cols] = values
+        return out
+
+    def _strike(self, label: Any, idx: np.ndarray, n_targets: Any, per_facility: Any, weight: np.ndarray,
+                munitions_per_target: Any) -> None:
+        """US strikes in replicates ``idx`` (unique; mechanisms 3 and 4).
+
+        ``label`` is a code into :data:`STRIKE_LABELS` (one, or one per replicate); ``n_targets``,
+        ``per_facility`` and ``munitions_per_target`` are scalars or one per replicate; ``weight``
+        is the facility weights (``owner weight x kind weight``), (F,) or (n, F).
+        """
+        c, s, rng, G = self.c, self.s, self.rng, self.G
+        pr, at, us_p, ir_p = s.us.doctrine.precision, self.attack, s.us, s.iran
+        intact = self.intact[idx]
+        alloc = rules.allocate_targets(weight, intact, n_targets, per_facility, rng.random((idx.size, self.F)))
+        total = alloc.sum(axis=1)
+        ok = total > 0
+        label = np.broadcast_to(label, idx.shape)
+        mpt = np.broadcast_to(munitions_per_target, idx.shape)
+        if not ok.all():
+            if self.events_on:
+                req = np.broadcast_to(n_targets, idx.shape)[~ok]
+                self._log(idx[~ok], "US", np.asarray(STRIKE_LABELS, dtype=object)[label[~ok]], "", "no_target",
+                          [f"requested={q}" for q in req.tolist()])
+            idx, alloc, total, intact, label, mpt = idx[ok], alloc[ok], total[ok], intact[ok], label[ok], mpt[ok]
+            if idx.size == 0:
+                return
+        # the rules draw per facility; only facilities with aimpoints struck can have non-zero results,
+        # so they are called on those entries alone and scattered back to (n, F)
+        rows, cols = np.nonzero(alloc)
+        a = alloc[rows, cols]
+        out = rules.strike_outcomes(a, pr.p_destroy, pr.collateral_per_target, pr.militants_per_target,
+                                    pr.irgc_per_target, c.fac_is_militia[cols], c.fac_is_irgc[cols], rng)
+        destroyed, harm, militants, irgc = (self._scatter(x, rows, cols, alloc.shape) for x in out)
+        mun_rows = np.bincount(rows, weights=rules.munitions_used(a, mpt[rows], rng), minlength=idx.size)
+        before = self.health[idx]
+        intact = intact - destroyed
+        self.intact[idx] = intact
+        self.damaged[idx[destroyed.any(axis=1)]] = True
+        after = c.owner_kind_health(intact)
+        self.health[idx] = after
+        self._stock[:, idx] = rules.stock_after_storage_loss(self._stock[:, idx], self._storage_health(before),
+                                                             self._storage_health(after))
+        aim_by_owner = alloc @ self._owner_onehot
+        mil_by_owner = militants @ self._owner_onehot
+        harm_by_country = harm @ self._country_onehot
+        self.revenge[idx] += rules.revenge_added(aim_by_owner[:, :G], mil_by_owner[:, :G], at.revenge_per_target,
+                                                 at.revenge_per_militant)
+        self.grievance[idx] += rules.grievance_added(harm_by_country, c.group_country, at.grievance_per_harm)
+        in_iran = alloc[:, c.fac_in_iran].sum(axis=1)
+        n_irgc = irgc.sum(axis=1)
+        abroad = self._abroad
+        self.credibility[idx] = rules.credibility_gain(self.credibility[idx], total, us_p.credibility_gain)
+        self.host_endogenous[idx] += rules.host_added(harm[:, abroad].sum(axis=1), (alloc[:, abroad] > 0).sum(axis=1),
+                                                      us_p.host_per_harm, us_p.host_per_facility)
+        self.war_risk[idx] += rules.war_risk_added(total, 0, n_irgc, ir_p.risk_per_target, 0.0,
+                                                   ir_p.risk_per_irgc_killed)
+        self.hostility[idx] += rules.hostility_added(n_irgc, in_iran, ir_p.hostility_per_irgc_killed,
+                                                     ir_p.hostility_per_iran_target)
+        self.irgc_killed_total[idx] += n_irgc
+        n_fac = np.bincount(rows, minlength=idx.size)
+        mun = mun_rows.astype(np.int64)
+        mil = militants.sum(axis=1)
+        hm = harm.sum(axis=1)
+        self.n_us_strikes[idx] += n_fac
+        self.n_targets_struck[idx] += total
+        self.n_munitions[idx] += mun
+        self.n_militants_killed[idx] += mil
+        self.n_irgc_killed[idx] += n_irgc
+        self.n_civilian_harm[idx] += hm
+        d = self.day
+        self._last_event[rules.EV_STRIKE, idx] = d
+        self._last_event[rules.EV_CAMPAIGN, idx[label == CAMPAIGN]] = d
+        self._last_event[rules.EV_IRGC_KILLED, idx[n_irgc > 0]] = d
+        ii = in_iran > 0
+        if ii.any():
+            j = idx[ii]
+            self.territory_struck[j] = True
+            self.n_targets_in_iran[j] += in_iran[ii]
+            self._last_event[rules.EV_IRAN_STRUCK, j] = d
+            self._exchange(j)
+        if self.events_on:
+            owners = np.asarray(c.owner_ids, dtype=object)
+            hit = aim_by_owner > 0
+            targets = ["+".join(owners[row]) for row in hit]
+            dest = destroyed.sum(axis=1)
+            detail = [f"targets={t} facilities={f} munitions={m} destroyed={x} militants_killed={k} irgc_killed={q} "
+                      f"civilian_harm={h} in_iran={i}"
+                      for t, f, m, x, k, q, h, i in zip(total.tolist(), n_fac.tolist(), mun.tolist(), dest.tolist(),
+                                                        mil.tolist(), n_irgc.tolist(), hm.tolist(), in_iran.tolist())]
+            self._log(idx, "US", np.asarray(STRIKE_LABELS, dtype=object)[label], targets, "struck", detail)
+
+    # ------------------------------------------------------------------ shocks
+
+    def _apply_shock(self, sh: Any) -> None:
+        """Mechanism 7: a scripted event, forced in every replicate."""
+        c, G, R = self.c, self.G, self.R
+        idx = self._all
+        gidx = c.group_ids.index(sh.group) if sh.group else None
+        bidx = c.base_ids.index(sh.base) if sh.base else None
+        if self.events_on:
+            target = sh.group or sh.base or (sh.scope if sh.kind == "strike" else "")
+            self._log(idx, "scenario", "shock", target, sh.kind,
+                      f"injured={sh.injured} killed={sh.killed} targets={sh.targets} value={sh.value}")
+        if sh.kind == "attack":
+            g = gidx if gidx is not None else 0
+            outcome = int(rules.scripted_attack_outcome(sh.injured, sh.killed))
+            self.g_attacks[:, g] += 1
+            self.n_attacks += 1
+            if outcome == 0:
+                self.n_intercepted += 1
+            else:
+                self.g_successes[:, g] += 1
+            self.g_injury[:, g] += outcome == 2
+            self.g_fatal[:, g] += outcome == 3
+            inj, kil = np.full(R, sh.injured, dtype=np.int64), np.full(R, sh.killed, dtype=np.int64)
+            self.n_militia_injured += inj
+            self.n_militia_killed += kil
+            self._casualties(idx, inj, kil)
+            self._last_event[rules.EV_ATTACK] = self.day
+            if self.events_on:
+                if bidx is None:
+                    bases = _categorical(np.broadcast_to(self._base_cum[g], (R, self._base_cum.shape[1])),
+                                         self.rng.random(R))
+                else:
+                    bases = np.full(R, bidx)
+                self._log(idx, c.group_ids[g], "scripted_attack", np.asarray(c.base_ids, dtype=object)[bases],
+                          OUTCOMES[outcome], f"weapon={sh.weapon} injured={sh.injured} killed={sh.killed}")
+        elif sh.kind == "strike" and sh.targets > 0:
+            cp = self.s.us.doctrine.campaign
+            w = rules.scope_weights(G, sh.scope, gidx)[c.fac_owner] * self._retaliation_kinds
+            self._strike(SCRIPTED, idx, sh.targets, cp.targets_per_facility, w, cp.munitions_per_target)
+        elif sh.kind == "iran_direct":
+            self._iran_direct(idx, bidx, sh.injured, sh.killed)
+
+    # ------------------------------------------------------------------ end of day
+
+    def _end_day(self, d: int) -> None:
+        c, at, ret, lad = self.c, self.attack, self.c.ret, self.s.ladder
+        if self.s.us.doctrine.triggers.attack_count > 0:
+            self.attack_ring[d % self._window] = self.n_attacks
+        self.cumulative_attacks += self.n_attacks
+        self.excitation = rules.hawkes_excitation(self.excitation, self.g_successes, at.excitation_jump,
+                                                  ret["excitation"])
+        self.revenge *= ret["revenge"]
+        self.grievance *= ret["grievance"]
+        self.recent_attacks = rules.leaky(self.recent_attacks, self.g_attacks, ret["recent"])
+        self.credibility *= ret["credibility"]
+        self.domestic *= ret["domestic"]
+        self.host_endogenous *= ret["host"]
+        self.war_risk *= ret["war_risk"]
+        self.hostility *= ret["hostility"]
+        rung = rules.ladder_rung(d - self.last_event, self.exch_in_memory, lad.harassment_days, lad.memory_days,
+                                 lad.regional_war_exchanges)
+        if self.events_on:
+            moved = np.flatnonzero(rung != self.rung)
+            if moved.size:
+                names = np.asarray(rules.RUNG_NAMES, dtype=object)
+                new, old = rung[moved], self.rung[moved]
+                self._log(moved, "ladder", "rung", names[new], np.where(new > old, "up", "down").astype(object),
+                          ["from=" + n for n in names[old]])
+        self.rung = rung
+        np.maximum(self.max_rung, rung, out=self.max_rung)
+        self.totals += self._counts
+        fatal = (self.n_us_killed > 0) & (self.first_fatal_day < 0)
+        self.first_fatal_day[fatal] = d
+        if self.table_on:
+            ti, tf = self._tab_int, self._tab_float
+            for name in DAY_COUNTS[:12]:
+                ti[name][:, d] = getattr(self, "n_" + name)
+            ti["cumulative_attacks"][:, d] = self.cumulative_attacks
+            ti["rung"][:, d] = rung
+            ti["max_rung"][:, d] = self.max_rung
+            cap, coord, _ = self.capability()
+            caps = rules.reported_capacity(cap, coord)
+            self._tab_cap[:, :, d] = caps.T
+            tf["militia_capacity"][:, d] = caps.mean(axis=1)
+            tf["iran_restraint"][:, d] = self.restraint
+            tf["us_credibility"][:, d] = self.credibility
+            tf["iran_war_risk"][:, d] = self.war_risk
+
+    # ================================================================== outputs
+
+    @property
+    def replicate_ids(self) -> np.ndarray:
+        return self.first_replicate + np.arange(self.R, dtype=np.int64)
+
+    def timeseries(self) -> pd.DataFrame:
+        """The per-day table: the Mesa engine's columns and dtypes, replicate-major."""
+        if not self.table_on:
+            raise RuntimeError("this engine was built with table=False")
+        c, R = self.c, self.R
+        D = self.day + 1
+        dates = pd.to_datetime(c.dates[:D])
+        cols: dict[str, Any] = {
+            "replicate": np.repeat(self.replicate_ids, D),
+            "day": np.tile(np.arange(D, dtype=np.int64), R),
+            "date": np.tile(dates.values, R),
+        }
+        for name in TIMESERIES_COLUMNS:
+            if name == "tension":
+                cols[name] = np.tile(c.tension[:D], R)
+            elif name in self._tab_float:
+                cols[name] = self._tab_float[name][:, :D].reshape(-1)
+            else:
+                cols[name] = self._tab_int[name][:, :D].reshape(-1)
+        for g, gid in enumerate(c.group_ids):
+            cols[f"capacity_{gid}"] = self._tab_cap[g, :, :D].reshape(-1)
+        return pd.DataFrame(cols, copy=False)
+
+    def outcomes(self) -> pd.DataFrame:
+        """Key outcomes at the horizon, one row per replicate (no per-day table needed)."""
+        t = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
+        cols: dict[str, Any] = {"replicate": self.replicate_ids, "attacks": self.cumulative_attacks.copy()}
+        for name in OUTCOME_TOTALS:
+            cols[name] = t[name].copy()
+        cols["max_rung"] = self.max_rung.copy()
+        cols["first_fatal_day"] = self.first_fatal_day.copy()
+        for k in range(1, len(rules.RUNGS)):
+            cols[f"reached_rung_{k}"] = self.max_rung >= k
+        return pd.DataFrame(cols)
+
+    # ------------------------------------------------------------------ event log
+
+    def _log(self, idx: np.ndarray, actor: Any, kind: Any, target: Any, outcome: Any, detail: Any) -> None:
+        self._ev.append((np.asarray(idx), self.day, actor, kind, target, outcome, detail))
+
+    def _log_attacks(self, k_idx, att, pos, w, b, o, hurt, inj_l, kil_l, cnt) -> None:
+        """One row per (replicate, group) that attacked today (see the module doc)."""
+        c, G, W = self.c, self.G, len(WEAPONS)
+        B, k = len(c.base_ids), k_idx.size
+        per_w = np.bincount(pos * W + w, minlength=k * W).reshape(-1, W)
+        per_b = np.bincount(pos * B + b, minlength=k * B).reshape(-1, B) > 0
+        worst = np.zeros(k, dtype=np.int64)
+        np.maximum.at(worst, pos, o)
+        inj = np.zeros(k, dtype=np.int64)
+        kil = np.zeros(k, dtype=np.int64)
+        if hurt.size:
+            np.add.at(inj, pos[hurt], inj_l)
+            np.add.at(kil, pos[hurt], kil_l)
+        keep = np.flatnonzero(att > 0)
+        base_ids = np.asarray(c.base_ids, dtype=object)
+        targets = ["+".join(base_ids[row]) for row in per_b[keep]]
+        detail = [f"attacks={sum(pw)} uav={pw[0]} rocket={pw[1]} missile={pw[2]} intercepted={q[0]} "
+                  f"no_damage={q[1]} injuries={q[2]} fatalities={q[3]} injured={i} killed={x}"
+                  for pw, q, i, x in zip(per_w[keep].tolist(), cnt[keep].tolist(), inj[keep].tolist(),
+                                         kil[keep].tolist())]
+        keys = k_idx[keep]
+        self._log(keys // G, np.asarray(c.group_ids, dtype=object)[keys % G], "attack", targets,
+                  np.asarray(OUTCOMES, dtype=object)[worst[keep]], detail)
+
+    def event_log(self) -> pd.DataFrame:
+        """The aggregated event log (``events=True``), Mesa's columns, replicate-major in time order."""
+        if not self.events_on:
+            raise RuntimeError("this engine was built with events=False")
+        parts = {k: [] for k in ("rep", "day", "actor", "kind", "target", "outcome", "detail")}
+        for idx, day, *fields in self._ev:
+            n = idx.size
+            parts["rep"].append(idx)
+            parts["day"].append(np.full(n, day, dtype=np.int64))
+            for key, val in zip(("actor", "kind", "target", "outcome", "detail"), fields):
+                if isinstance(val, str):
+                    parts[key].append(np.full(n, val, dtype=object))
+                else:
+                    parts[key].append(np.asarray(val, dtype=object).reshape(n))
+        if parts["rep"]:
+            cat = {k: np.concatenate(v) for k, v in parts.items()}
+        else:
+            cat = {k: np.array([], dtype=np.int64 if k in ("rep", "day") else object) for k in parts}
+        order = np.argsort(cat["rep"], kind="stable")
+        dates = pd.to_datetime(self.c.dates).values
+        frame = pd.DataFrame({
+            "replicate": self.first_replicate + cat["rep"][order].astype(np.int64),
+            "day": cat["day"][order],
+            "date": dates[cat["day"][order]],
+        })
+        for key in EVENT_COLUMNS[1:]:
+            frame[key] = cat[key][order].tolist()
+        return frame[["replicate", "day", "date", *EVENT_COLUMNS[1:]]]
+
+
+# ====================================================================== public API
+
+
+def prepare_scenario(scenario: Any, days: int | None = None, overrides: Sequence[str] = ()) -> Scenario:
+    """The scenario as the Mesa runner resolves it (overrides, then the horizon override)."""
+    s = resolve_scenario(scenario, overrides)
+    if days is not None and days != s.days:
+        s = s.model_copy(update={"days": int(days)})
+    return s
+
+
+def run_ensemble(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
+                 overrides: Sequence[str] = (), events: bool = False, first_replicate: int = 0
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run ``replicates`` replicates on the ensemble engine; return (timeseries, events or None).
+
+    ``scenario`` is anything :class:`~sim.model.EscalationModel` accepts.  Seeding:
+    see the module docstring (blocks of :data:`BLOCK` from ``first_replicate``).
+    """
+    s = prepare_scenario(scenario, days, overrides)
+    c = compile_scenario(s)
+    ts_parts, ev_parts = [], []
+    for first, n in _blocks(replicates, first_replicate):
+        eng = EnsembleEngine(c, n, block_rng(seed, first, n), events=events, table=True, first_replicate=first).run()
+        ts_parts.append(eng.timeseries())
+        if events:
+            ev_parts.append(eng.event_log())
+        del eng
+    ts = ts_parts[0] if len(ts_parts) == 1 else pd.concat(ts_parts, ignore_index=True)
+    ev = None
+    if events:
+        ev = ev_parts[0] if len(ev_parts) == 1 else pd.concat(ev_parts, ignore_index=True)
+    return ts, ev
+
+
+def outcomes_at_horizon(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
+                        overrides: Sequence[str] = (), first_replicate: int = 0) -> pd.DataFrame:
+    """Per-replicate key outcomes at the horizon, without building the per-day table.
+
+    Same seeding as :func:`run_ensemble` (identical runs), so these rows equal
+    :func:`outcomes_from_timeseries` of ``run_ensemble(...)[0]``.  Columns:
+    replicate, attacks, the totals of ``OUTCOME_TOTALS``, max_rung,
+    first_fatal_day (first day with a US death, -1 if none) and
+    ``reached_rung_1`` .. ``reached_rung_9``.
+    """
+    s = prepare_scenario(scenario, days, overrides)
+    c = compile_scenario(s)
+    parts = []
+    for first, n in _blocks(replicates, first_replicate):
+        eng = EnsembleEngine(c, n, block_rng(seed, first, n), events=False, table=False, first_replicate=first).run()
+        parts.append(eng.outcomes())
+        del eng
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def outcomes_from_timeseries(ts: pd.DataFrame) -> pd.DataFrame:
+    """The columns of :func:`outcomes_at_horizon` from a per-day table of either engine."""
+    g = ts.groupby("replicate", sort=True)
+    out = g[list(OUTCOME_TOTALS)].sum()
+    out.insert(0, "attacks", g["attacks"].sum())
+    out["max_rung"] = g["max_rung"].max()
+    fatal = ts[ts["us_killed"] > 0].groupby("replicate")["day"].min()
+    out["first_fatal_day"] = fatal.reindex(out.index).fillna(-1).astype(np.int64)
+    for k in range(1, len(rules.RUNGS)):
+        out[f"reached_rung_{k}"] = out["max_rung"] >= k
+    return out.reset_index().astype({c: np.int64 for c in ["replicate", "attacks", *OUTCOME_TOTALS, "max_rung"]})
+
+
+__all__ = ["BLOCK", "EnsembleEngine", "block_rng", "outcomes_at_horizon", "outcomes_from_timeseries",
+           "prepare_scenario", "run_ensemble"]

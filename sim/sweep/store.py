@@ -1,0 +1,191 @@
+"""The results folder of a sweep.
+
+Layout::
+
+    DIR/manifest.json                 spec (as run) and its hash, versions, seeding convention, sizes
+    DIR/spec.yaml                     the spec file as written
+    DIR/design.parquet                the design table (point, values, unit coordinates)
+    DIR/runs/chunk-000123.parquet     one row per run of chunk 123 (run, point, replicate, parameters, outcomes)
+    DIR/timeseries/chunk-000123.parquet   kept days of chunk 123's runs (if the spec asks for them)
+
+Writing is all-or-nothing per chunk: a chunk's tables are written under a
+hidden temporary name (``.chunk-000123.parquet.<pid>.tmp``), flushed to disk,
+then renamed to their final name; the runs file is renamed last, and its
+presence is what marks the chunk done.  A chunk file is therefore either
+complete or absent, and since a chunk has one fixed file name, a chunk run
+twice (resume after a crash) replaces its file rather than adding rows:
+duplicates are impossible by construction.  Readers (``pandas.read_parquet(DIR /
+"runs")``, pyarrow datasets) skip hidden files, so they see only finished
+chunks, even while a sweep is running.
+
+One process at a time may write a folder: ``DIR/.lock`` is held with
+``fcntl.flock`` for the whole sweep (released by the OS if the process dies).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import InputError
+
+__all__ = ["FORMAT", "Store"]
+
+FORMAT = "escalation-sweep/1"
+_CHUNK = re.compile(r"^chunk-(\d{6,})\.parquet$")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class Store:
+    """A sweep's results folder (see the module doc)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.runs_dir = self.root / "runs"
+        self.ts_dir = self.root / "timeseries"
+        self.manifest_path = self.root / "manifest.json"
+        self.design_path = self.root / "design.parquet"
+
+    # ------------------------------------------------------------------ folder and lock
+
+    @staticmethod
+    def chunk_name(index: int) -> str:
+        return f"chunk-{index:06d}.parquet"
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def prepare(self) -> None:
+        """Create the folder (and parents); refuse a non-empty folder that is not a sweep."""
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"{str(self.root)!r} is a file, not a folder", path="--out")
+        if self.root.is_dir() and not self.exists():
+            others = [p.name for p in self.root.iterdir() if p.name not in (".lock", "runs", "timeseries")]
+            if others:
+                raise InputError(f"the folder {str(self.root)!r} is not empty and holds no sweep (no manifest.json)",
+                                 path="--out", allowed="a new or empty folder, or a sweep folder with --resume")
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot write to {str(self.root)!r}: {exc.strerror or exc}", path="--out") from None
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold ``DIR/.lock`` (one writer at a time); InputError if another process holds it."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no lock
+            yield
+            return
+        with open(self.root / ".lock", "a+") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise InputError(f"another process is writing a sweep to {str(self.root)!r}", path="--out",
+                                 allowed="wait for it to finish, or choose another folder") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def clean_temporary(self) -> int:
+        """Delete temporary files left by an interrupted write; return how many."""
+        n = 0
+        for d in (self.root, self.runs_dir, self.ts_dir):
+            if d.is_dir():
+                for p in d.glob(".*.tmp"):
+                    p.unlink(missing_ok=True)
+                    n += 1
+        return n
+
+    # ------------------------------------------------------------------ manifest and design
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        _atomic_write_bytes(self.manifest_path, text.encode("utf-8"))
+
+    def read_manifest(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {str(self.manifest_path)!r}: {exc}", path="DIR") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise InputError(f"{str(self.manifest_path)!r} is not a sweep manifest ({FORMAT})", path="DIR")
+        return data
+
+    def write_design(self, design: pd.DataFrame) -> None:
+        self._write_table(self.design_path, pa.Table.from_pandas(design, preserve_index=False))
+
+    def read_design(self) -> pd.DataFrame:
+        return pd.read_parquet(self.design_path)
+
+    def write_text(self, name: str, text: str) -> None:
+        _atomic_write_bytes(self.root / name, text.encode("utf-8"))
+
+    # ------------------------------------------------------------------ chunks
+
+    @staticmethod
+    def _write_table(path: Path, table: pa.Table) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def write_chunk(self, index: int, runs: pa.Table, series: pa.Table | None = None) -> None:
+        """Write one finished chunk (time series first, runs last: the runs file marks it done)."""
+        name = self.chunk_name(index)
+        if series is not None:
+            self.ts_dir.mkdir(exist_ok=True)
+            self._write_table(self.ts_dir / name, series)
+        self._write_table(self.runs_dir / name, runs)
+        _fsync_dir(self.runs_dir)
+
+    def done_chunks(self) -> set[int]:
+        """Indices of the finished chunks."""
+        if not self.runs_dir.is_dir():
+            return set()
+        return {int(m.group(1)) for p in self.runs_dir.iterdir() if (m := _CHUNK.match(p.name))}
+
+    def read_runs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every finished run, sorted by run number."""
+        files = sorted(self.runs_dir.glob("chunk-*.parquet"))
+        if not files:
+            return pd.DataFrame()
+        frame = pq.ParquetDataset(files).read(columns=columns).to_pandas()
+        return frame.sort_values("run", ignore_index=True) if "run" in frame.columns else frame
+
+    def read_timeseries(self) -> pd.DataFrame:
+        files = sorted(self.ts_dir.glob("chunk-*.parquet")) if self.ts_dir.is_dir() else []
+        if not files:
+            return pd.DataFrame()
+        return pq.ParquetDataset(files).read().to_pandas().sort_values(["run", "day"], ignore_index=True)

@@ -1,0 +1,105 @@
+"""Tests of sim.plots: every figure is drawn, saved reproducibly, captioned and marked with the seed figures."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from sim import plots
+from sim.plots import FIGURES, RunData, caption, draw_figures
+from sim.rules import RUNG_NAMES
+from sim.runner import run_replicates
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    """130 days of the baseline: covers both seed dates (26 Dec 2023 and 2 Feb 2024)."""
+    ts, _ = run_replicates("baseline", replicates=3, seed=2, days=130)
+    summary = {"scenario": {"name": "baseline", "hash": "0123456789abcdef", "overrides": []}, "seed": 2,
+               "replicates": 3, "start_date": "2023-10-17", "end_date": "2024-02-23", "engine": "mesa",
+               "version": "0.1.0", "groups": {"kh": "Kataib Hezbollah"}}
+    return RunData("baseline", ts, summary)
+
+
+@pytest.fixture(scope="module")
+def short():
+    ts, _ = run_replicates("restraint", replicates=2, seed=2, days=30)
+    return RunData("restraint", ts, {"scenario": {"name": "restraint"}, "seed": 2, "replicates": 2})
+
+
+def svg_text(fig, tmp_path: Path, stem: str = "f") -> str:
+    with matplotlib.rc_context(plots.STYLE):
+        (path,) = plots.save(fig, tmp_path, stem, ("svg",))
+    return "".join(ET.parse(path).getroot().itertext())
+
+
+def test_draw_figures_writes_png_and_svg_of_every_figure(baseline, tmp_path):
+    paths = draw_figures([baseline], tmp_path / "figs")
+    assert sorted(p.name for p in paths) == sorted(f"{s}.{f}" for s in FIGURES for f in ("png", "svg"))
+    for p in paths:
+        data = p.read_bytes()
+        assert len(data) > 10_000
+        if p.suffix == ".png":
+            assert data.startswith(b"\x89PNG")
+        else:
+            assert ET.fromstring(data).tag.endswith("svg")
+
+
+def test_figures_are_byte_reproducible(baseline, tmp_path):
+    a = draw_figures([baseline], tmp_path / "a", formats=("svg", "png"))
+    b = draw_figures([baseline], tmp_path / "b", formats=("svg", "png"))
+    for x, y in zip(a, b):
+        assert x.read_bytes() == y.read_bytes(), x.name
+
+
+def test_caption_names_scenario_seed_replicates_and_dates(baseline, short):
+    text = caption([baseline])
+    for part in ("Scenario baseline", "0123456789abcdef", "seed 2", "3 replicates", "2023-10-17 to 2024-02-23",
+                 "mesa engine"):
+        assert part in text
+    assert caption([baseline, short]).startswith("Scenarios baseline, restraint")
+    assert "replicates each" in caption([baseline, short])
+
+
+def test_fan_chart_marks_the_seed_figure_within_the_dates(baseline, short, tmp_path):
+    text = svg_text(plots.fan_chart([baseline]), tmp_path, "long")
+    assert "more than 100 attacks (seed 002)" in text
+    assert "middle 50% of runs" in text and "middle 90% of runs" in text
+    assert "attacks" in text  # the unit on the y axis
+    assert "seed 002" not in svg_text(plots.fan_chart([short]), tmp_path, "short")  # 30 days end in November
+
+
+def test_strikes_chart_marks_single_strikes_from_the_sources(baseline, tmp_path):
+    text = svg_text(plots.strikes_chart([baseline]), tmp_path)
+    assert "more than 85 targets struck in one wave (seed 000)" in text
+    assert "3 facilities struck (seed 002)" in text
+
+
+def test_ladder_chart_has_one_line_or_panel_per_rung(baseline, short, tmp_path):
+    single = svg_text(plots.ladder_chart([baseline]), tmp_path, "one")
+    overlay = svg_text(plots.ladder_chart([baseline, short]), tmp_path, "two")
+    for k, name in enumerate(RUNG_NAMES[1:], start=1):
+        label = f"{k} {name.replace('_', ' ')}"
+        assert label in single and label in overlay
+    assert "baseline" in overlay and "restraint" in overlay
+
+
+def test_capacity_chart_names_groups(baseline, tmp_path):
+    text = svg_text(plots.capacity_chart([baseline]), tmp_path)
+    assert "Kataib Hezbollah" in text  # from the summary's group names
+    assert "nujaba" in text  # no name given: the id
+
+
+def test_figures_survive_an_unreadable_seed_file(baseline, tmp_path, monkeypatch, caplog):
+    import sim.seeds
+
+    def broken(path=None):
+        raise ValueError("events.yaml: invalid seed file")
+
+    monkeypatch.setattr(sim.seeds, "load_targets", broken)
+    text = svg_text(plots.fan_chart([baseline]), tmp_path)
+    assert "seed 002" not in text
+    assert "seed figures left out" in caplog.text
