@@ -6,7 +6,8 @@ Serve it with one of::
     python -c "from sim.app import serve; serve('baseline', 8765)"
     ESCALATION_APP_SCENARIO=baseline solara run sim.app:page --production   # solara's own runner
 
-and open http://127.0.0.1:8765.  See ``docs/app.md``.
+and open http://127.0.0.1:8765.  See ``docs/app.md`` (also for the environment
+solara's own runner needs to stay offline).
 
 The controls in the sidebar are generated from :mod:`sim.schema` (default,
 bounds, unit and description come from there; nothing is written twice) for
@@ -26,11 +27,13 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import solara
 import yaml
 from mesa import Agent
@@ -38,6 +41,7 @@ from mesa.visualization import SolaraViz
 
 from .errors import ScenarioError
 from .model import EscalationModel
+from .runner import replicate_seeds
 from .scenario_io import available_scenarios, load_scenario, scenario_to_yaml
 from .schema import ParamInfo, Scenario, iter_parameters
 
@@ -229,7 +233,9 @@ class AppModel(EscalationModel):
             (Mesa's SolaraViz insists that this catch-all is called ``kwargs``.)
 
     Controls equal to the scenario's value are left out; the others become
-    ``overrides``.  If the scenario rejects them (e.g. ``restraint_min`` above
+    ``overrides``.  The random generator is seeded like replicate 0 of
+    :func:`sim.runner.run_replicates`, so the live run is the run of
+    ``escalation run FILE -n 1 --seed SEED`` on the downloaded scenario.  If the scenario rejects them (e.g. ``restraint_min`` above
     ``restraint_max``), the model runs the scenario as loaded and ``problem``
     says why.
     """
@@ -254,7 +260,8 @@ class AppModel(EscalationModel):
         self.seed: int = seed_value
         self.overrides: list[str] = overrides
         self.problem: str | None = "; ".join(problems) or None
-        super().__init__(scenario=scenario_used, rng=seed_value)
+        # replicate 0 of the Mesa runner's seeding: the live run is `escalation run FILE -n 1 --seed S`
+        super().__init__(scenario=scenario_used, rng=np.random.default_rng(replicate_seeds(seed_value, 1)[0]))
 
 
 def release_model(model: Any) -> None:
@@ -268,7 +275,7 @@ def scenario_yaml(model: AppModel) -> str:
     header = (
         f"# Saved from the escalation web page on {dt.date.today().isoformat()}.\n"
         f"# Started from scenario '{model.base_scenario.name}'; changed: {changes}.\n"
-        f"# Random seed of the live run: {model.seed}.\n"
+        f"# Random seed of the live run: {model.seed}; 'escalation run FILE -n 1 --seed {model.seed}' repeats it.\n"
     )
     return header + scenario_to_yaml(model.scenario)
 
@@ -312,7 +319,7 @@ def make_page(scenario_ref: Any = DEFAULT_SCENARIO) -> Callable[[], Any]:
     base, note = load_base(scenario_ref)
     params = model_params(base)
     title = f"Escalation simulator: {base.name}"
-    filename = f"{base.name}-from-app.yaml"
+    filename = re.sub(r"[^A-Za-z0-9_.-]+", "_", base.name).strip("._") + "-from-app.yaml"
 
     @solara.component
     def SummaryPanel(model: Any) -> None:

@@ -33,6 +33,7 @@ import importlib  # noqa: E402
 import inspect  # noqa: E402
 import io  # noqa: E402
 import time  # noqa: E402
+import warnings  # noqa: E402
 from typing import Any, Callable, Sequence  # noqa: E402
 
 import matplotlib  # noqa: E402
@@ -43,7 +44,12 @@ import solara  # noqa: E402
 import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from mesa.visualization.utils import update_counter  # noqa: E402
+
+with warnings.catch_warnings():
+    # solara's hook checker flags Mesa 3.3's ComponentsView when Mesa's visualization is first
+    # imported (a use_state after an early return that only happens without components): not ours to fix
+    warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite early return")
+    from mesa.visualization.utils import update_counter  # noqa: E402
 
 from .compiled import HOMELAND, IRGC_ABROAD  # noqa: E402
 
@@ -423,6 +429,12 @@ CSS = """
 .esc-table th, .esc-table td { padding: 2px 6px; border-bottom: 1px solid #e0e0e0; vertical-align: top; }
 .esc-table td.num { text-align: right; }
 .esc-table td:first-child { white-space: nowrap; }
+.esc-rung-table { max-height: 210px; }
+.esc-ctl { padding: 4px 0; border-bottom: 1px solid #e0e0e0; font-size: 13px; }
+.esc-ctl code { font-size: 11px; }
+.esc-tag { font-size: 11px; padding: 0 5px; border-radius: 3px; background: #eceff1; }
+.esc-tag-lever { background: #e3f2fd; } .esc-tag-uncertainty { background: #fff3e0; }
+.esc-rung-table td, .esc-rung-table th { padding: 1px 6px; }
 .esc-line { display: block; margin: 2px 0; }
 .esc-muted { color: #616161; font-size: 12px; }
 /* sidebar sliders: label on its own line above the track, value always shown on the thumb */
@@ -629,19 +641,35 @@ def RungProbabilityView(model: Any) -> None:
             solara.Image(data, width="100%", classes=["esc-img-rungprob"])
 
 
-def controls_table_html(rows: Sequence[dict[str, Any]]) -> str:
-    """The controls as an HTML table (label, role, value, default, range, unit, meaning, path)."""
-    cols = ("control", "role", "now", "default", "range", "unit", "meaning", "path")
-    head = "".join(f"<th>{c}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>"
-                   for r in rows)
-    return f'<table class="esc-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def controls_html(rows: Sequence[dict[str, Any]]) -> str:
+    """The controls as HTML blocks: label and role, meaning, then value now, default, range, unit and path."""
+    blocks = []
+    for r in rows:
+        facts = [f"now <b>{html.escape(_shown(r['now']))}</b>", f"default {html.escape(_shown(r['default']))}",
+                 f"range {html.escape(str(r['range']))}"]
+        if r.get("unit") not in (None, "", "1"):
+            facts.append(f"unit {html.escape(str(r['unit']))}")
+        facts.append(f"<code>{html.escape(r['path'])}</code>")
+        details = " \u00b7 ".join(facts)
+        blocks.append(
+            f'<div class="esc-ctl"><b>{html.escape(r["control"])}</b> <span class="esc-tag esc-tag-{r["role"]}">'
+            f'{html.escape(r["role"])}</span><br>{html.escape(r["meaning"])}<br>'
+            f'<span class="esc-muted">{details}</span></div>')
+    return "".join(blocks)
 
 
 @solara.component
 def ControlsHelpView(model: Any, rows_of: Callable[[Any], Sequence[dict[str, Any]]]) -> None:
     """What every control means, with its unit, range and default (from the schema)."""
-    text = solara.use_memo(lambda: controls_table_html(rows_of(model)), [model])
+    text = solara.use_memo(lambda: controls_html(rows_of(model)), [model])
     with solara.Div(classes=["esc-view", "esc-view-controls"]):
         solara.Text("What the controls mean", classes=["esc-line"], style={"font-weight": "bold"})
         solara.Text("Levers are US choices; uncertainties are what the US does not control. 'now' is the value "

@@ -26,10 +26,11 @@ from typing import Iterator, Sequence
 
 from sim.errors import InputError, ScenarioError
 
-COMMANDS = ["run", "compare", "plot", "validate", "params", "list", "sweep", "analyze"]
+COMMANDS = ["run", "compare", "plot", "validate", "params", "list", "sweep", "analyze", "app"]
 """Subcommand modules under :mod:`sim.commands`, in the order ``--help`` lists them."""
 
 PROG = "escalation"
+
 
 class UsageError(InputError):
     """A command-line usage error found by argparse (unknown option, bad value, missing argument)."""
@@ -62,11 +63,12 @@ class _Formatter(logging.Formatter):
 
 def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     """``--quiet`` and ``--debug``, accepted before or after the subcommand."""
-    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    # On a subcommand the default is SUPPRESS, so it does not overwrite a value given before the subcommand.
+    default = False if top else argparse.SUPPRESS
     g = parser.add_argument_group("general")
-    g.add_argument("-q", "--quiet", action="store_true", default=default(False),
+    g.add_argument("-q", "--quiet", action="store_true", default=default,
                    help="no progress bar and no information messages (warnings and errors still show)")
-    g.add_argument("--debug", action="store_true", default=default(False),
+    g.add_argument("--debug", action="store_true", default=default,
                    help="debug messages, and the full traceback of an unexpected error")
 
 
@@ -83,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name in COMMANDS:
-        importlib.import_module(f"sim.commands.{name}").register(subparsers)
+        try:
+            module = importlib.import_module(f"sim.commands.{name}")
+        except ImportError as exc:  # one broken command must not take the others down
+            logging.getLogger("sim.cli").warning("command %r is unavailable: %s", name, exc)
+            continue
+        module.register(subparsers)
     seen: set[int] = set()
     for sub in subparsers.choices.values():
         if id(sub) not in seen:

@@ -120,6 +120,9 @@ from .schema import OUTCOMES, WEAPONS, Scenario
 BLOCK = 10_000
 """Replicates per seeding block (and per engine run inside :func:`run_ensemble`)."""
 
+STAGE = 32
+"""Days staged before they are written into the per-day table's buffers."""
+
 ORDER_RING = 64
 """Length of the pending-order ring buffers (every order delay is at most 60 days)."""
 
@@ -137,6 +140,7 @@ DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes",
               "militia_injured", "militia_killed")
 FLOAT_COLUMNS = ("militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk")
 INT_STATE_COLUMNS = ("cumulative_attacks", "rung", "max_rung")
+assert set(TIMESERIES_COLUMNS) == {*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *FLOAT_COLUMNS, "tension"}
 OUTCOME_TOTALS = ("us_injured", "us_killed", "us_strikes", "targets_struck", "munitions", "militants_killed",
                   "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks")
 
@@ -302,11 +306,16 @@ class EnsembleEngine:
 
         D = c.days
         if self.table_on:
-            # replicate-major (R, D) buffers: they become the table's columns without a copy
-            self._tab_int = {n: np.zeros((R, D), dtype=np.int64) for n in TIMESERIES_COLUMNS
-                             if n not in FLOAT_COLUMNS and n != "tension"}
-            self._tab_float = {n: np.zeros((R, D)) for n in FLOAT_COLUMNS}
-            self._tab_cap = np.zeros((G, R, D))
+            # replicate-major (R, D) buffers become the table's columns without a copy; each day's
+            # values go to a small day-major staging block first, flushed every STAGE days
+            # (strided writes of single days would touch a new memory page per replicate)
+            self._int_names = [*DAY_COUNTS[:12], *INT_STATE_COLUMNS]
+            self._float_names = [*FLOAT_COLUMNS, *(f"capacity_{gid}" for gid in c.group_ids)]
+            self._tab_int = np.zeros((len(self._int_names), R, D), dtype=np.int64)
+            self._tab_float = np.zeros((len(self._float_names), R, D))
+            self._stage_int = np.zeros((STAGE, len(self._int_names), R), dtype=np.int64)
+            self._stage_float = np.zeros((STAGE, len(self._float_names), R))
+            self._staged_from = 0
         self._ev: list[tuple] = []
 
     @property
@@ -807,19 +816,32 @@ class EnsembleEngine:
         fatal = (self.n_us_killed > 0) & (self.first_fatal_day < 0)
         self.first_fatal_day[fatal] = d
         if self.table_on:
-            ti, tf = self._tab_int, self._tab_float
-            for name in DAY_COUNTS[:12]:
-                ti[name][:, d] = getattr(self, "n_" + name)
-            ti["cumulative_attacks"][:, d] = self.cumulative_attacks
-            ti["rung"][:, d] = rung
-            ti["max_rung"][:, d] = self.max_rung
+            j = d - self._staged_from
+            si, sf = self._stage_int[j], self._stage_float[j]
+            si[:12] = self._counts[:12]  # DAY_COUNTS[:12] are the first twelve columns, in table order
+            si[12] = self.cumulative_attacks
+            si[13] = rung
+            si[14] = self.max_rung
             cap, coord, _ = self.capability()
             caps = rules.reported_capacity(cap, coord)
-            self._tab_cap[:, :, d] = caps.T
-            tf["militia_capacity"][:, d] = caps.mean(axis=1)
-            tf["iran_restraint"][:, d] = self.restraint
-            tf["us_credibility"][:, d] = self.credibility
-            tf["iran_war_risk"][:, d] = self.war_risk
+            sf[0] = caps.mean(axis=1)
+            sf[1] = self.restraint
+            sf[2] = self.credibility
+            sf[3] = self.war_risk
+            sf[4:] = caps.T
+            if j + 1 == STAGE or d + 1 == self.c.days:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Copy the staged days into the replicate-major table buffers."""
+        lo, hi = self._staged_from, self.day + 1
+        if hi > lo:
+            n = hi - lo
+            for k in range(len(self._int_names)):
+                self._tab_int[k, :, lo:hi] = self._stage_int[:n, k].T
+            for k in range(len(self._float_names)):
+                self._tab_float[k, :, lo:hi] = self._stage_float[:n, k].T
+        self._staged_from = hi
 
     # ================================================================== outputs
 
@@ -839,15 +861,17 @@ class EnsembleEngine:
             "day": np.tile(np.arange(D, dtype=np.int64), R),
             "date": np.tile(dates.values, R),
         }
+        self._flush()
         for name in TIMESERIES_COLUMNS:
             if name == "tension":
                 cols[name] = np.tile(c.tension[:D], R)
-            elif name in self._tab_float:
-                cols[name] = self._tab_float[name][:, :D].reshape(-1)
+            elif name in self._int_names:
+                cols[name] = self._tab_int[self._int_names.index(name), :, :D].reshape(-1)
             else:
-                cols[name] = self._tab_int[name][:, :D].reshape(-1)
-        for g, gid in enumerate(c.group_ids):
-            cols[f"capacity_{gid}"] = self._tab_cap[g, :, :D].reshape(-1)
+                cols[name] = self._tab_float[self._float_names.index(name), :, :D].reshape(-1)
+        for gid in c.group_ids:
+            name = f"capacity_{gid}"
+            cols[name] = self._tab_float[self._float_names.index(name), :, :D].reshape(-1)
         return pd.DataFrame(cols, copy=False)
 
     def outcomes(self) -> pd.DataFrame:
@@ -989,5 +1013,18 @@ def outcomes_from_timeseries(ts: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().astype({c: np.int64 for c in ["replicate", "attacks", *OUTCOME_TOTALS, "max_rung"]})
 
 
-__all__ = ["BLOCK", "EnsembleEngine", "block_rng", "outcomes_at_horizon", "outcomes_from_timeseries",
+__all__ = ["BLOCK", "EnsembleEngine", "block_rng", "mesa_outcomes", "outcomes_at_horizon", "outcomes_from_timeseries",
            "prepare_scenario", "run_ensemble"]
+
+
+def mesa_outcomes(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
+                  overrides: Sequence[str] = (), first_replicate: int = 0) -> pd.DataFrame:
+    """The columns of :func:`outcomes_at_horizon` from Mesa runs (:func:`sim.runner.run_replicates`).
+
+    A module-level function so that validation code can spread Mesa runs over processes.
+    """
+    from .runner import run_replicates
+
+    ts, _ = run_replicates(scenario, replicates, seed, days=days, overrides=overrides,
+                           first_replicate=first_replicate)
+    return outcomes_from_timeseries(ts)

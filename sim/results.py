@@ -44,12 +44,15 @@ __all__ = [
     "OUTCOMES",
     "ResultFolder",
     "default_folder",
+    "safe_name",
     "tidy_timeseries",
     "tidy_events",
     "write_csv",
     "write_tables",
     "write_json",
     "horizon_values",
+    "first_fatal_days",
+    "rung_probabilities",
     "summarize",
     "comparison_table",
     "format_comparison",
@@ -93,9 +96,9 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("irgc_killed", "IRGC personnel killed by US strikes", "people", "irgc_killed", "sum"),
     Outcome("civilian_harm", "Civilian-harm events from US strikes", "events", "civilian_harm", "sum"),
     Outcome("iran_direct_attacks", "Direct Iranian attacks on US forces", "attacks", "iran_direct_attacks", "sum"),
-    Outcome("militia_capacity", "Militia capacity on the last day (mean of groups)", "share of full capacity",
+    Outcome("militia_capacity", "Militia capacity on the last day, mean of groups", "share of full",
             "militia_capacity", "last"),
-    Outcome("max_rung", "Highest ladder rung reached", "rung (0-9)", "max_rung", "last"),
+    Outcome("max_rung", "Highest ladder rung reached", "0-9", "max_rung", "last"),
 )
 """The outcomes summarised at the horizon, in display order."""
 
@@ -260,7 +263,7 @@ def _num(x: Any) -> str:
     if x is None or (isinstance(x, float) and not np.isfinite(x)):
         return "-"
     x = float(x)
-    return f"{x:,.0f}" if abs(x) >= 100 or x == int(x) else f"{x:.2f}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 def format_comparison(summaries: Sequence[dict[str, Any]]) -> str:

@@ -22,10 +22,9 @@ import pytest
 
 pytest.importorskip("solara", reason="the web page needs the 'app' extra (solara, mesa[rec])")
 
-from mesa.visualization.solara_viz import _check_model_params  # noqa: E402
-
-from sim import app  # noqa: E402
+from sim import app  # noqa: E402  (before Mesa's visualization: it quiets a warning about Mesa's own code)
 from sim import app_views as views  # noqa: E402
+from mesa.visualization.solara_viz import _check_model_params  # noqa: E402  isort: skip
 from sim.scenario_io import load_scenario  # noqa: E402
 from sim.schema import Scenario, iter_parameters  # noqa: E402
 
@@ -147,6 +146,20 @@ def test_same_seed_same_run_and_rejected_settings_are_reported():
         app.AppModel(scenario=s, no__such__control=1)
 
 
+def test_live_run_is_replicate_zero_of_the_runner():
+    from sim.runner import run_replicates
+
+    m = app.AppModel(scenario=Scenario(), seed=11, days=40, **{app.control_name(TENSION): 1.5})
+    try:
+        m.run()
+        ts, _ = run_replicates(m.scenario, 1, seed=11)
+        assert int(ts["cumulative_attacks"].iloc[-1]) == m.cumulative_attacks
+        assert ts["max_rung"].iloc[-1] == m.max_rung and int(ts["targets_struck"].sum()) == sum(
+            m.datacollector.model_vars["targets_struck"])
+    finally:
+        app.release_model(m)
+
+
 def test_downloaded_scenario_loads_back():
     m = app.AppModel(scenario=Scenario(), **{app.control_name(TENSION): 2.0})
     try:
@@ -175,6 +188,23 @@ def test_views_draw_every_figure():
         assert "&lt;b&gt;" in views.events_table_html(m) and "a &amp; b" in views.events_table_html(m)
         lines = views.status_lines(m)
         assert lines["day"].startswith("Day 40 of ") and str(m.cumulative_attacks) in lines["attacks"]
+    finally:
+        app.release_model(m)
+
+
+def test_controls_help_lists_every_control():
+    m = app.AppModel(scenario=Scenario(), **{app.control_name(TENSION): 2.0})
+    try:
+        rows = app.control_rows(m)
+        infos = schema_info()
+        assert [r["path"] for r in rows] == list(app.CONTROL_PATHS)
+        for r in rows:
+            info, _ = infos[r["path"]]
+            assert r["meaning"] == info.description and r["default"] == info.default and r["role"] == info.role
+        assert next(r for r in rows if r["path"] == TENSION)["now"] == 2.0
+        text = views.controls_html(rows)
+        assert text.count('class="esc-ctl"') == len(app.CONTROL_PATHS)
+        assert f"<code>{TENSION}</code>" in text
     finally:
         app.release_model(m)
 
@@ -357,8 +387,10 @@ def test_page_loads_without_errors(watched):
         assert page.locator(f"img.esc-img-{name}").count() == 1, name
     assert "Not started" in w.status("day")
     page.get_by_role("tab", name="Page 2").click()
-    page.wait_for_selector(".esc-controls table")
-    assert page.locator(".esc-controls tr").count() == 1 + len(app.CONTROL_PATHS)
+    page.wait_for_selector(".esc-controls .esc-ctl")
+    assert page.locator(".esc-controls .esc-ctl").count() == len(app.CONTROL_PATHS)
+    for path in app.CONTROL_PATHS:
+        assert page.locator(".esc-controls code", has_text=path).count() >= 1, path
     time.sleep(1.0)
     assert w.errors == [], w.errors
     assert w.foreign == [], f"requests left 127.0.0.1: {w.foreign}"

@@ -209,7 +209,7 @@ BAD_INPUTS = {
     "--replicates 0": (["run", "baseline", "--replicates", "0"], ["--replicates", "at least 1"]),
     "--replicates text": (["run", "baseline", "--replicates", "many"], ["--replicates", "'many' is not a whole"]),
     "--days 0": (["run", "baseline", "--days", "0"], ["--days", "out of range", ">= 1 and <= 3650"]),
-    "--seed -1": (["run", "baseline", "--seed", "-1"], ["--seed", "negative"]),
+    "--seed -1": (["run", "baseline", "--seed", "-1"], ["--seed", "-1 is too small", "at least 0"]),
     "unknown engine": (["run", "baseline", "--engine", "warp"], ["--engine", "invalid choice", "mesa"]),
     "unknown option": (["run", "baseline", "--replicate", "3"], ["unrecognized arguments", "--help"]),
     "compare one scenario": (["compare", "baseline"], ["two or more"]),
@@ -403,3 +403,38 @@ def test_escalation_console_script(tmp_path):
     proc = subprocess.run([_console_script(), "validate", "nothere.yaml"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2 and "not found" in proc.stderr
+
+
+# --------------------------------------------------------------------------- README and CI
+
+
+def test_readme_documents_every_scenario_command_column_and_figure():
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [f"`{p.stem}`" for p in SCENARIOS if f"| `{p.stem}` |" not in text]
+    missing += [f"escalation {c}" for c in cli.COMMANDS if f"`escalation {c}" not in text]
+    missing += [c for c in [*TIMESERIES_COLUMNS, *EVENT_COLUMNS, "capacity_<group>"] if f"`{c}`" not in text]
+    missing += [f"figures/{s}" for s in FIGURES if f"`figures/{s}" not in text]
+    missing += [f for f in ("timeseries.csv", "timeseries.parquet", "events.csv", "summary.json",
+                            "scenario.resolved.yaml") if f"`{f}`" not in text]
+    missing += [n for n in RUNG_NAMES if f"`{n}`" not in text]
+    assert not missing, f"README.md does not document: {missing}"
+    for image in re.findall(r"\]\((docs/img/[^)]+)\)", text):
+        assert (ROOT / image).is_file(), image
+
+
+def test_readme_quick_start_is_two_commands_and_ci_runs_the_same_tests():
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1).strip().splitlines()
+    assert block == ["pip install -e . && escalation run scenarios/baseline.yaml",
+                     "pip install -e '.[test]' && pytest"]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert commands[-1] == block[1].split(" && ")[1]  # the README's test command, exactly
+    assert "python -m pip install -e '.[test]'" in commands
+    assert "set -euo pipefail" in commands
+    assert not any("playwright install" in c for c in commands)  # the system Chromium only

@@ -9,17 +9,20 @@ and Drovandi and Pettitt 2011):
    closest draws (rejection ABC; the tolerance is the largest distance kept).
 2. Generation t: ``eps_t = max(eps_min, quantile_alpha(previous distances))``.
    Propose by picking a particle of generation t-1 by weight and moving it with
-   a Gaussian kernel whose covariance is twice the weighted covariance of
-   generation t-1; simulate; accept if the distance is at most ``eps_t``; until
+   a Gaussian kernel -- by default the particle's "optimal local covariance"
+   (Filippi et al. 2013), else twice the population's weighted covariance
+   (Beaumont et al. 2009); simulate; accept if the distance is at most ``eps_t``; until
    ``n_particles`` are accepted.  Weights:
    ``w_i  prop.  prior(z_i) / sum_j w_j K(z_i | z_j)``.
 3. Stop after the generation that used ``eps_min``, when the acceptance rate
    falls below ``min_acceptance``, or when the simulation budget is spent.
 
 Parameters live on bounded boxes with uniform priors; the sampler works on
-``z = logit(u)`` where ``u`` is the parameter's position in its box, so the
-kernel never proposes outside the prior and needs no truncation.  The prior
-density of ``z`` is ``prod sigma(z)(1 - sigma(z))`` (the Jacobian).
+the unit cube (each parameter's position in its box).  A proposal that leaves
+the cube is discarded and drawn again -- particle *and* perturbation -- so the
+proposal density is the kernel mixture restricted to the cube times one
+constant, which cancels when the weights are normalised (no per-particle
+truncation constants are needed).
 
 Simulations are requested in batches (``simulate(theta (n, P), first) ->
 distances (n,)``), which is what makes a vectorised engine fast.  With the
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit, logit, logsumexp
+from scipy.special import logsumexp
 
 __all__ = ["Generation", "ABCResult", "abc_smc", "weighted_quantile", "systematic_resample"]
 
@@ -99,18 +102,82 @@ def systematic_resample(w: np.ndarray, n: int, rng: np.random.Generator) -> np.n
     return np.searchsorted(c, u, side="left")
 
 
-def _to_z(theta, lo, hi):
-    u = np.clip((theta - lo) / (hi - lo), 1e-12, 1 - 1e-12)
-    return logit(u)
+DEFENSIVE = 0.2
+"""Share of proposals made with the wide (Beaumont) kernel when the local (OLCM) kernel is used.
+
+A mixture with a wide component keeps the importance weights bounded where the
+narrow local kernels put little mass (Hesterberg's defensive importance sampling)."""
 
 
-def _from_z(z, lo, hi):
-    return lo + expit(z) * (hi - lo)
+def _kernels(u_prev, w_prev, d_prev, eps, kind):
+    """Proposal components: a list of ``(share, Cholesky factors (N, P, P))``.
+
+    ``beaumont``: one covariance for every particle, twice the population's
+    weighted covariance (Beaumont et al. 2009).  ``olcm``: each particle's
+    "optimal local covariance matrix" (Filippi, Barnes, Cornebise and Stumpf
+    2013), ``sum_k w_k (u_k - u_j)(u_k - u_j)'`` over the particles k that
+    already meet the new tolerance, mixed with the Beaumont kernel for a share
+    :data:`DEFENSIVE` of the proposals.
+    """
+    N, P = u_prev.shape
+    jitter = np.eye(P) * 1e-10
+    cov = np.atleast_2d(np.cov(u_prev.T, aweights=w_prev, ddof=0)) * 2.0 + jitter
+    wide = np.broadcast_to(np.linalg.cholesky(cov), (N, P, P))
+    if kind == "olcm":
+        ok = d_prev <= eps
+        if ok.sum() > P:
+            wa = w_prev[ok] / w_prev[ok].sum()
+            ua = u_prev[ok]
+            mean = wa @ ua
+            ca = np.atleast_2d(np.cov(ua.T, aweights=wa, ddof=0))
+            off = mean[None, :] - u_prev
+            covs = ca[None] + off[:, :, None] * off[:, None, :] + jitter
+            return [(1.0 - DEFENSIVE, np.linalg.cholesky(covs)), (DEFENSIVE, wide)]
+    return [(1.0, wide)]
 
 
-def _log_prior_z(z):
-    # log sigma(z) + log(1 - sigma(z)) = -softplus(-z) - softplus(z)
-    return -(np.logaddexp(0.0, -z) + np.logaddexp(0.0, z)).sum(axis=-1)
+def _propose(rng, n, u_prev, w_prev, kernels):
+    """``n`` draws from the kernel mixture restricted to the unit cube."""
+    P = u_prev.shape[1]
+    shares = np.array([k[0] for k in kernels])
+    out = np.empty((n, P))
+    filled = 0
+    for _ in range(1000):
+        m = max(2 * (n - filled), 64)
+        pick = rng.choice(u_prev.shape[0], size=m, p=w_prev)
+        comp = rng.choice(len(kernels), size=m, p=shares)
+        u = np.empty((m, P))
+        z = rng.standard_normal((m, P))
+        for c, (_, chols) in enumerate(kernels):
+            sel = comp == c
+            u[sel] = u_prev[pick[sel]] + np.einsum("mab,mb->ma", chols[pick[sel]], z[sel])
+        ok = np.all((u >= 0.0) & (u <= 1.0), axis=1)
+        take = np.flatnonzero(ok)[: n - filled]
+        out[filled:filled + take.size] = u[take]
+        filled += take.size
+        if filled == n:
+            return out
+    raise RuntimeError("the ABC kernel keeps proposing outside the prior box")
+
+
+def _log_proposal(u, centres, weights, kernels):
+    """Log density (up to one constant) of the proposal mixture at the rows of ``u``."""
+    parts = [np.log(share) + _log_mixture(u, centres, weights, chols) for share, chols in kernels]
+    return logsumexp(np.stack(parts), axis=0)
+
+
+def _log_mixture(u, centres, weights, chols, chunk: int = 128):
+    """``log sum_j w_j N(u; c_j, L_j L_j')`` for each row of ``u`` (the 2 pi constant dropped)."""
+    linv = np.linalg.inv(chols)  # (N, P, P)
+    logdet = np.log(np.abs(np.diagonal(chols, axis1=1, axis2=2))).sum(axis=1)  # log |L_j|
+    base = np.log(np.maximum(weights, 1e-300)) - logdet
+    out = np.empty(u.shape[0])
+    for off in range(0, u.shape[0], chunk):
+        diff = u[off:off + chunk, None, :] - centres[None, :, :]  # (n, N, P)
+        white = np.einsum("jab,ijb->ija", linv, diff)
+        maha = (white ** 2).sum(axis=-1)
+        out[off:off + chunk] = logsumexp(base[None, :] - 0.5 * maha, axis=1)
+    return out
 
 
 def abc_smc(
@@ -126,6 +193,7 @@ def abc_smc(
     budget: int = 200_000,
     prior_draws: int | None = None,
     batch: int = 4000,
+    kernel: str = "olcm",
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> ABCResult:
@@ -143,6 +211,7 @@ def abc_smc(
         budget: most simulations in total.
         prior_draws: draws of generation 0 (default ``n_particles / alpha``).
         batch: largest number of proposals simulated at once.
+        kernel: ``olcm`` (local covariances, default) or ``beaumont`` (one global covariance).
         seed: seeds the sampler's own generator.
         progress: called with one line per generation.
     """
@@ -173,12 +242,9 @@ def abc_smc(
         if eps >= gen.eps and gen.eps > eps_min:
             eps = max(float(eps_min), float(np.nextafter(gen.eps, -np.inf)))
         t0 = time.perf_counter()
-        z_prev = _to_z(gen.theta, lo, hi)
+        u_prev = (gen.theta - lo) / (hi - lo)
         w_prev = gen.weights
-        mean = w_prev @ z_prev
-        cov = np.atleast_2d(np.cov(z_prev.T, aweights=w_prev, ddof=0)) * 2.0
-        cov += np.eye(P) * 1e-9
-        chol = np.linalg.cholesky(cov)
+        kernels = _kernels(u_prev, w_prev, gen.distances, eps, kernel)
         acc_theta, acc_d, acc_s, acc_z = [], [], [], []
         n_acc, n_prop = 0, 0
         rate = max(gen.acceptance, 0.02)
@@ -189,9 +255,8 @@ def abc_smc(
                 exhausted = True
                 break
             want = int(min(batch, left, max(256, math.ceil(1.2 * (N - n_acc) / rate))))
-            pick = rng.choice(N, size=want, p=w_prev)
-            z = z_prev[pick] + rng.standard_normal((want, P)) @ chol.T
-            th = _from_z(z, lo, hi)
+            z = _propose(rng, want, u_prev, w_prev, kernels)
+            th = lo + z * (hi - lo)
             d, s = _batched(simulate, th, sims, batch)
             sims += want
             n_prop += want
@@ -212,7 +277,7 @@ def abc_smc(
         s = np.concatenate(acc_s)[:N]
         z = np.concatenate(acc_z)[:N]
         # importance weights: prior / mixture of kernels
-        logw = _log_prior_z(z) - _log_mixture(z, z_prev, w_prev, cov)
+        logw = -_log_proposal(z, u_prev, w_prev, kernels)  # uniform prior: constant numerator
         w = np.exp(logw - logw.max())
         w /= w.sum()
         acceptance = n_acc / n_prop
@@ -229,24 +294,8 @@ def abc_smc(
             stop = "budget"
             break
     settings = dict(n_particles=N, alpha=alpha, eps_min=eps_min, max_generations=max_generations,
-                    min_acceptance=min_acceptance, budget=budget, prior_draws=M, seed=seed)
+                    min_acceptance=min_acceptance, budget=budget, prior_draws=M, kernel=kernel, seed=seed)
     return ABCResult(gens, lo, hi, stop, sims, time.perf_counter() - t_start, settings)
-
-
-def _log_mixture(z, centres, weights, cov, chunk: int = 256):
-    """``log sum_j w_j exp(-0.5 (z - c_j)' cov^-1 (z - c_j))`` for each row of ``z`` (constants dropped)."""
-    chol = np.linalg.cholesky(cov)
-    # whiten: (z - c)' cov^-1 (z - c) = |L^-1 z - L^-1 c|^2
-    zw = np.linalg.solve(chol, z.T).T
-    cw = np.linalg.solve(chol, centres.T).T
-    logw = np.log(np.maximum(weights, 1e-300))
-    out = np.empty(z.shape[0])
-    c2 = (cw ** 2).sum(axis=1)
-    for off in range(0, z.shape[0], chunk):
-        zz = zw[off:off + chunk]
-        maha = (zz ** 2).sum(axis=1)[:, None] + c2[None, :] - 2.0 * zz @ cw.T
-        out[off:off + chunk] = logsumexp(-0.5 * np.maximum(maha, 0.0) + logw[None, :], axis=1)
-    return out
 
 
 def _batched(simulate, theta, first, batch):

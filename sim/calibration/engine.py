@@ -39,7 +39,7 @@ import pandas as pd
 
 from sim import rules
 from sim.compiled import Compiled
-from sim.ensemble import ORDER_RING, EnsembleEngine
+from sim.ensemble import CAMPAIGN, ORDER_RING, SCRIPTED, EnsembleEngine
 from sim.schema import Scenario
 
 __all__ = [
@@ -66,8 +66,10 @@ PER_REPLICATE_DOCTRINE = ("us.doctrine.proportionate.facilities_per_casualty",
 """Doctrine fields corrected per replicate by :class:`CalibrationEngine`."""
 
 DAY_ARRAYS = ("attacks", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
-              "iran_direct_attacks", "cumulative_attacks")
-"""Per-day columns the calibration statistics read."""
+              "iran_direct_attacks", "prop_order_facilities")
+"""Per-day arrays the calibration statistics read: day counts of the per-day table, and
+``prop_order_facilities`` -- facilities of the proportionate strike ordered that day (0 if none),
+which is in the event log's ``order`` rows but not in the per-day table."""
 
 
 def per_replicate_supported(path: str) -> bool:
@@ -82,7 +84,6 @@ def per_replicate_supported(path: str) -> bool:
 
 _ORDER_CAMPAIGN = re.compile(r"targets=\d+")
 _ORDER_PROP = re.compile(r"facilities=\d+")
-_STRIKE_MUNITIONS = re.compile(r"munitions=\d+")
 
 
 class CalibrationEngine(EnsembleEngine):
@@ -91,11 +92,35 @@ class CalibrationEngine(EnsembleEngine):
     Construct as the plain engine, then call :meth:`set_parameters` before :meth:`run`.
     """
 
-    def __init__(self, compiled: Compiled, replicates: int, rng: np.random.Generator, **kw: Any) -> None:
+    def __init__(self, compiled: Compiled, replicates: int, rng: np.random.Generator, *,
+                 record: tuple[str, ...] = (), **kw: Any) -> None:
         super().__init__(compiled, replicates, rng, **kw)
         self._fpc: np.ndarray | None = None
         self._fw: np.ndarray | None = None
         self._mpt: np.ndarray | None = None
+        self._record = tuple(record)
+        self.recorded = {name: np.zeros((compiled.days, self.R), dtype=np.int64) for name in self._record}
+        """Day counts kept by :meth:`step` for the names in ``record`` (D, R), without the per-day table."""
+
+    def step(self) -> bool:
+        before = self.day
+        if self._record:
+            self._orders_today = np.zeros(self.R, dtype=np.int64)
+        running = super().step()
+        if self._record and self.day != before:
+            for name in self._record:
+                if name == "cumulative_attacks":
+                    src = self.cumulative_attacks
+                elif name == "prop_order_facilities":
+                    src = self._orders_today
+                else:
+                    src = getattr(self, "n_" + name)
+                self.recorded[name][self.day] = src
+        return running
+
+    def recorded_arrays(self) -> dict[str, np.ndarray]:
+        """The recorded day counts as (R, D) arrays (the layout of :func:`day_arrays`)."""
+        return {k: v[: self.day + 1].T for k, v in self.recorded.items()}
 
     # ------------------------------------------------------------------ parameters
 
@@ -142,7 +167,8 @@ class CalibrationEngine(EnsembleEngine):
             fw = None
         if fpc is not None and np.all(fpc == pp.facilities_per_casualty):
             fpc = None
-        if fw is None and fpc is None:
+        watch = "prop_order_facilities" in self.recorded
+        if fw is None and fpc is None and not watch:
             super()._us_decide()
             return
         d = self.day
@@ -159,18 +185,21 @@ class CalibrationEngine(EnsembleEngine):
                 self.camp_first[ci] = rules.campaign_first_wave(kil[ci], pressure, fw[ci], cp.targets_per_fatality,
                                                                 us.size_gain)
                 fixes["campaign"] = dict(zip(ci.tolist(), self.camp_first[ci].tolist()))
-        if fpc is not None:
-            pi = np.flatnonzero((self.last_prop_order == d) & (order_before != d))
-            if pi.size:
-                pressure = self.domestic[pi] + self.outside
-                score = rules.casualty_score(inj[pi], kil[pi])
-                nominal = rules.proportionate_facilities(score, pressure, pp.facilities_base,
-                                                         pp.facilities_per_casualty, pp.max_facilities, us.size_gain)
+        pi = np.flatnonzero((self.last_prop_order == d) & (order_before != d))
+        if pi.size and (fpc is not None or watch):
+            pressure = self.domestic[pi] + self.outside
+            score = rules.casualty_score(inj[pi], kil[pi])
+            nominal = rules.proportionate_facilities(score, pressure, pp.facilities_base,
+                                                     pp.facilities_per_casualty, pp.max_facilities, us.size_gain)
+            mine = nominal
+            if fpc is not None:
                 mine = rules.proportionate_facilities(score, pressure, pp.facilities_base, fpc[pi],
                                                       pp.max_facilities, us.size_gain)
                 slot = (d + pp.delay_days) % ORDER_RING
                 self.pend_targets[slot, pi] += (mine - nominal) * pp.targets_per_facility
                 fixes["proportionate"] = dict(zip(pi.tolist(), mine.tolist()))
+            if watch:
+                self._orders_today[pi] = mine
         if self.events_on and fixes:
             for k in range(n_ev, len(self._ev)):
                 idx, day, actor, kind, target, outcome, detail = self._ev[k]
@@ -183,41 +212,38 @@ class CalibrationEngine(EnsembleEngine):
                            for r, t in zip(np.asarray(idx).tolist(), details)]
                 self._ev[k] = (idx, day, actor, kind, target, outcome, details)
 
-    def _strike(self, idx: np.ndarray, label: str, n_targets: Any, per_facility: int, owner_w: np.ndarray,
-                kind_w: np.ndarray, munitions_per_target: float) -> None:
+    def _strike(self, label: Any, idx: np.ndarray, n_targets: Any, per_facility: Any, weight: np.ndarray,
+                munitions_per_target: Any) -> None:
         m = self._mpt
-        if m is None or label not in ("campaign", "scripted") or np.all(m[idx] == munitions_per_target):
-            super()._strike(idx, label, n_targets, per_facility, owner_w, kind_w, munitions_per_target)
-            return
-        idx = np.asarray(idx)
-        mun_before = self.n_munitions[idx].copy()
-        tgt_before = self.n_targets_struck[idx].copy()
-        n_ev = len(self._ev)
-        super()._strike(idx, label, n_targets, per_facility, owner_w, kind_w, munitions_per_target)
-        total = self.n_targets_struck[idx] - tgt_before
-        mine = rules.munitions_used(total, m[idx], self.rng)
-        self.n_munitions[idx] = mun_before + mine
-        if self.events_on:
-            new = dict(zip(idx.tolist(), mine.tolist()))
-            for k in range(n_ev, len(self._ev)):
-                ridx, day, actor, kind, target, outcome, detail = self._ev[k]
-                if kind != label or outcome != "struck":
-                    continue
-                details = list(np.broadcast_to(np.asarray(detail, dtype=object), np.shape(ridx)))
-                details = [_STRIKE_MUNITIONS.sub(f"munitions={new[r]}", t) if r in new else t
-                           for r, t in zip(np.asarray(ridx).tolist(), details)]
-                self._ev[k] = (ridx, day, actor, kind, target, outcome, details)
+        if m is not None:
+            lab = np.broadcast_to(np.asarray(label), np.shape(idx))
+            use = (lab == CAMPAIGN) | (lab == SCRIPTED)
+            if use.any():
+                mpt = np.array(np.broadcast_to(np.asarray(munitions_per_target, dtype=float), np.shape(idx)))
+                mpt[use] = m[np.asarray(idx)[use]]
+                munitions_per_target = mpt
+        super()._strike(label, idx, n_targets, per_facility, weight, munitions_per_target)
 
 
-def day_arrays(ts: pd.DataFrame, columns=DAY_ARRAYS) -> dict[str, np.ndarray]:
-    """Per-day columns of a replicate-major timeseries table as (R, D) arrays (either engine)."""
-    ts = ts.sort_values(["replicate", "day"], kind="stable") if not ts["replicate"].is_monotonic_increasing else ts
-    R = ts["replicate"].nunique()
+def day_arrays(ts: pd.DataFrame, events: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+    """:data:`DAY_ARRAYS` as (R, D) arrays from a run's tables (either engine).
+
+    ``prop_order_facilities`` comes from the event log's proportionate ``order``
+    rows; without ``events`` it is left out.
+    """
+    ts = ts.sort_values(["replicate", "day"], kind="stable")
+    reps = ts["replicate"].unique()
+    R = reps.size
     D = len(ts) // max(R, 1)
     if R * D != len(ts):
         raise ValueError("timeseries is not rectangular (every replicate must have every day)")
-    return {c: ts[c].to_numpy().reshape(R, D) for c in columns}
-
-
-def scenario_days(s: Scenario) -> int:
-    return int(s.days)
+    out = {c: ts[c].to_numpy().reshape(R, D) for c in DAY_ARRAYS if c in ts.columns}
+    if events is not None:
+        orders = np.zeros((R, D), dtype=np.int64)
+        ev = events[(events["kind"] == "order") & (events["target"] == "proportionate")]
+        if len(ev):
+            fac = ev["detail"].str.extract(r"facilities=(\d+)")[0].astype(np.int64).to_numpy()
+            row = np.searchsorted(reps, ev["replicate"].to_numpy())
+            np.add.at(orders, (row, ev["day"].to_numpy()), fac)
+        out["prop_order_facilities"] = orders
+    return out

@@ -10,7 +10,7 @@ from sim.compiled import compile_scenario
 from sim.ensemble import block_rng
 from sim.schema import Scenario
 
-from .engine import CalibrationEngine, day_arrays
+from .engine import DAY_ARRAYS, CalibrationEngine
 from .params import FreeParameter
 from .targets import Design
 
@@ -55,10 +55,11 @@ class Simulator:
         for off in range(0, n, self.batch):
             rows = theta[off:off + self.batch]
             m = rows.shape[0]
-            eng = CalibrationEngine(self.compiled, m, block_rng(seed, first + off, m), table=True)
+            eng = CalibrationEngine(self.compiled, m, block_rng(seed, first + off, m), table=False,
+                                    record=DAY_ARRAYS)
             eng.set_parameters({p.path: p.values(rows[:, j]) for j, p in enumerate(self.free)})
             eng.run()
-            out[off:off + m] = self.design.statistics(day_arrays(eng.timeseries()))
+            out[off:off + m] = self.design.statistics(eng.recorded_arrays())
             self.runs += m
         return out
 

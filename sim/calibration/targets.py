@@ -182,6 +182,8 @@ class Design:
         provocations: the scripted provocations (``scripted`` mode).
         slack: see :data:`UPPER_SLACK`.
         days: horizon; defaults to the last date any target refers to.
+        strike_delay: days from a proportionate order to its strike (the scenario's
+            ``us.doctrine.proportionate.delay_days``; :meth:`for_scenario` fills it in).
     """
 
     targets: Sequence[CalibrationTarget]
@@ -190,6 +192,7 @@ class Design:
     provocations: Sequence[Provocation] = SEED_PROVOCATIONS
     slack: float = UPPER_SLACK
     days: int | None = None
+    strike_delay: int = 1
     bands: list[Band] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -205,6 +208,11 @@ class Design:
             for p in self.provocations:
                 if not 0 <= self._day(p.date) < self.days:
                     raise ValueError(f"provocation {p.name} on {p.date} is outside the horizon")
+
+    @classmethod
+    def for_scenario(cls, targets: Sequence[CalibrationTarget], scenario: Scenario, **kw) -> "Design":
+        """A design for runs of ``scenario`` (start date and strike delay taken from it)."""
+        return cls(targets, scenario.start_date, strike_delay=scenario.us.doctrine.proportionate.delay_days, **kw)
 
     # ------------------------------------------------------------------ helpers
 
@@ -245,8 +253,8 @@ class Design:
                 out[:, k] = a["attacks"][:, max(lo, 0):hi + 1].sum(axis=1)
             elif t.statistic in ("facilities_first_proportionate_strike", "response_lag_days"):
                 anchor = self._anchor(a, fatal=False, target=t)
-                lag, fac = _first_strike(a["us_strikes"], anchor, RESPONSE_WINDOW)
-                out[:, k] = fac if t.statistic.startswith("facilities") else lag
+                lag, fac = _first_order(a["prop_order_facilities"], anchor, RESPONSE_WINDOW)
+                out[:, k] = fac if t.statistic.startswith("facilities") else lag + self.strike_delay
             elif t.statistic in ("campaign_first_wave_targets", "campaign_first_wave_munitions"):
                 anchor = self._anchor(a, fatal=True, target=t)
                 width = self._campaign_window(t)
@@ -287,18 +295,17 @@ def distances(bands: Sequence[Band], stats: np.ndarray) -> np.ndarray:
     return np.column_stack([b.distance(stats[:, k]) for k, b in enumerate(bands)])
 
 
-def _first_strike(us_strikes: np.ndarray, anchor: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lag (days) and facilities of the first strike day in ``[anchor, anchor + window]``.
+def _first_order(orders: np.ndarray, anchor: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Days from the anchor to the first proportionate order in ``[anchor, anchor + window]``, and its size.
 
-    No strike in the window: lag ``window + 1`` and 0 facilities.  No anchor (-1): NaN.
+    No order in the window: ``window + 1`` days and 0 facilities.  No anchor (-1): NaN.
     """
-    R, D = us_strikes.shape
+    R, D = orders.shape
     lag = np.full(R, float(window + 1))
     fac = np.zeros(R)
-    offs = np.arange(window + 1)
-    cols = anchor[:, None] + offs[None, :]
+    cols = anchor[:, None] + np.arange(window + 1)[None, :]
     valid = (anchor[:, None] >= 0) & (cols < D)
-    vals = np.where(valid, us_strikes[np.arange(R)[:, None], np.clip(cols, 0, D - 1)], 0)
+    vals = np.where(valid, orders[np.arange(R)[:, None], np.clip(cols, 0, D - 1)], 0)
     has = (vals > 0).any(axis=1)
     first = (vals > 0).argmax(axis=1)
     lag[has] = first[has]

@@ -32,26 +32,25 @@ TABLE_FORMATS = ("table", "csv", "markdown")
 # --------------------------------------------------------------------------- option types
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (allowed: a whole number of at least 1)")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is too small (allowed: a whole number of at least 1)")
-    return value
+def at_least(minimum: int) -> Any:
+    """argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        allowed = f"(allowed: a whole number of at least {minimum})"
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number {allowed}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is too small {allowed}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
 
 
-def seed_int(text: str) -> int:
-    """argparse type: a seed, a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (allowed: a whole number of at least 0)")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative (allowed: a whole number of at least 0)")
-    return value
+positive_int = at_least(1)
+seed_int = at_least(0)
 
 
 def whole_number(text: str) -> int:
@@ -236,7 +235,7 @@ def describe_outcomes(summary: dict[str, Any]) -> list[str]:
 # --------------------------------------------------------------------------- tables on stdout
 
 
-def _cell(value: Any) -> str:
+def format_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -260,7 +259,7 @@ def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: st
     under each row instead of as a column; ``max_width`` cuts long cells.  CSV
     and Markdown keep every column in full.
     """
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    cells = [[format_cell(r.get(c)) for c in columns] for r in rows]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")

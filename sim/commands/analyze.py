@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "analyze", help="summarise a sweep: Sobol or Morris indices, tornado, heatmap, CSV tables",
         description="Read the sweep in DIR (written by 'escalation sweep') and write DIR/analysis: points.csv "
                     "(per design point mean and percentiles of each outcome), rungs.csv (probability of reaching "
-                    "each rung), sobol.csv (Sobol designs: S1 and ST with 95%% confidence intervals) or morris.csv "
+                    "each rung), sobol.csv (Sobol designs: S1 and ST with 95% confidence intervals) or morris.csv "
                     "(Morris designs: mu*, sigma), tornado.csv and heatmap.csv, and the figures (PNG and SVG). "
                     "The analysis folder's path is printed on stdout.")
     p.add_argument("folder", metavar="DIR", type=Path, help="sweep folder")

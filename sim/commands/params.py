@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import fnmatch
 
-from sim.commands._common import add_format_option, render_table
+from typing import TYPE_CHECKING
+
+from sim.commands._common import add_format_option, format_cell, render_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.schema import ParamInfo
 
 COLUMNS = ("path", "value", "default", "bounds", "unit", "role", "description")
 
@@ -41,33 +46,29 @@ def main(args: argparse.Namespace) -> int:
             continue
         if args.match and not (args.match in info.path or fnmatch.fnmatchcase(info.path, args.match)):
             continue
-        changed = value != info.default
+        if args.format == "table":  # shortened, with a mark when the scenario changes the default
+            value = _short(format_cell(value)) + (" *" if value != info.default else "")
         rows.append({"path": info.path, "value": value, "default": info.default, "bounds": _bounds(info),
-                     "unit": info.unit, "role": info.role, "description": info.description, "changed": changed})
+                     "unit": info.unit, "role": info.role, "description": info.description})
     if args.format == "table":
-        for row in rows:
-            row["value"] = _flag(row["value"], row["changed"])
         title = f"scenario {scenario.name}" if args.scenario else "the default scenario"
         print(f"{len(rows)} parameters of {title}; * marks a value that differs from the default.")
-        print(render_table(rows, COLUMNS, "table", below="description",
-                           max_width={"value": 24, "default": 24, "bounds": 40}))
+        print(render_table(rows, COLUMNS, "table", below="description", max_width={"default": 24, "bounds": 40}))
     else:
         print(render_table(rows, COLUMNS, args.format))
     return 0
 
 
-def _flag(value: object, changed: bool) -> str:
-    from sim.commands._common import _cell
-
-    return _cell(value) + (" *" if changed else "")
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _bounds(info: object) -> str:
+def _bounds(info: ParamInfo) -> str:
     """The allowed values: choices, true | false, or a numeric interval (empty for text, dates, lists)."""
-    if getattr(info, "choices", None) is not None:
-        return info.bounds  # type: ignore[attr-defined]
-    if info.type == "bool":  # type: ignore[attr-defined]
+    if info.choices is not None:
+        return info.bounds
+    if info.type == "bool":
         return "true | false"
     if all(getattr(info, k) is None for k in ("ge", "le", "gt", "lt")):
         return ""
-    return info.bounds  # type: ignore[attr-defined]
+    return info.bounds

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -119,10 +120,11 @@ def summary_tables(sw: Sweep) -> tuple[pd.DataFrame, pd.DataFrame]:
     base.insert(len(sw.paths), "runs", g.size())
     cols: dict[str, Any] = {}
     for o in (o for o in sw.outcomes if _numeric(o)):
-        x = g[o].apply(lambda s: s.dropna().astype(float))
-        cols[f"{o}_mean"] = x.groupby(level=0).mean()
+        by_point = sw.runs[o].astype("float64").groupby(sw.runs["point"])  # missing values are skipped
+        cols[f"{o}_mean"] = by_point.mean()
+        quantiles = by_point.quantile([q / 100 for q in QUANTILES]).unstack()
         for q in QUANTILES:
-            cols[f"{o}_p{q}"] = x.groupby(level=0).quantile(q / 100)
+            cols[f"{o}_p{q}"] = quantiles[q / 100]
     points = base.join(pd.DataFrame(cols)) if cols else base.copy()
     reached = [o for o in sw.outcomes if o.startswith("reached_")]
     rungs = base.join(g[reached].mean().rename(columns=lambda c: "p_" + c)) if reached else base.copy()
@@ -155,7 +157,11 @@ def sobol_table(sw: Sweep, outcomes: Sequence[str] | None = None) -> tuple[pd.Da
             notes.append(f"sobol: {o} is {'missing at some points' if not np.all(np.isfinite(y)) else 'constant'}"
                          f"; no indices")
             continue
-        res = sobol.analyze(problem, y, calc_second_order=second, conf_level=0.95, seed=seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = sobol.analyze(problem, y, calc_second_order=second, conf_level=0.95, seed=seed)
+        if caught:
+            notes.append(f"sobol: {o}: constant in part of the sample; its indices are unreliable")
         for j, name in enumerate(sw.paths):
             rows.append({"outcome": o, "parameter": name, "S1": res["S1"][j], "S1_conf": res["S1_conf"][j],
                          "ST": res["ST"][j], "ST_conf": res["ST_conf"][j]})
@@ -215,7 +221,7 @@ def _span(values: pd.Series) -> str:
     if values.dtype == bool or values.dtype == object or str(values.dtype) == "string":
         return ", ".join(str(v) for v in pd.unique(values))
     lo, hi = values.min(), values.max()
-    return f"{lo:g}" if lo == hi else f"{lo:g} to {hi:g}"
+    return f"{lo:.3g}" if lo == hi else f"{lo:.3g} to {hi:.3g}"
 
 
 def _axis_groups(values: pd.Series) -> tuple[pd.Series, list[Any]]:
@@ -324,10 +330,10 @@ def tornado_figure(sw: Sweep, table: pd.DataFrame, outcome: str) -> Any:
     ax.barh(y, t["outcome_low"] - center, left=center, color="#4477aa", height=0.6, label="parameter low (lowest third)")
     ax.barh(y, t["outcome_high"] - center, left=center, color="#ee6677", height=0.6, alpha=0.85,
             label="parameter high (highest third)")
-    ax.axvline(center, color="0.2", lw=0.8)
+    ax.axvline(center, color="0.2", lw=0.8, label="mean over the design")
     ax.set_yticks(y, [f"{_short(p)}\n{lo} | {hi}" for p, lo, hi in zip(t["parameter"], t["low"], t["high"])],
                   fontsize=8)
-    ax.set_xlabel(f"{_label(outcome)} (mean over runs; centre line: mean over the design)")
+    ax.set_xlabel(f"{_label(outcome)}, mean over runs")
     ax.set_title(f"Tornado: {_label(outcome)}")
     ax.legend(loc="lower right", fontsize=8)
     fig.supxlabel(_caption(sw), fontsize=7, color="0.35", x=0.01, ha="left")

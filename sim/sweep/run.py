@@ -132,7 +132,10 @@ def run_sweep(rs: ResolvedSpec, out: Path | str, *, workers: int = 2, scheduler:
     store = Store(out)
     store.prepare()
     with store.locked():
-        if store.exists():
+        new = not store.exists()
+        if new:
+            design = build_design(rs)
+        else:
             manifest = store.read_manifest()
             if not resume:
                 raise InputError(f"{str(store.root)!r} already holds a sweep ({manifest.get('name')})", path="--out",
@@ -145,35 +148,33 @@ def run_sweep(rs: ResolvedSpec, out: Path | str, *, workers: int = 2, scheduler:
                                  + "; ".join(diff or ["(spec hash differs)"]), path="--resume",
                                  allowed="the same spec and options as the first run, or another --out folder")
             design = store.read_design()
-        else:
-            design = build_design(rs)
-            store.write_design(design)
-            if spec_text is not None:
-                store.write_text("spec.yaml", spec_text)
-            manifest = make_manifest(rs, design, rs.file)
-            store.write_manifest(manifest)
-        removed = store.clean_temporary()
-        if removed:
-            log.info("removed %d temporary file(s) of an interrupted write", removed)
+            removed = store.clean_temporary()
+            if removed:
+                log.info("removed %d temporary file(s) left by an interrupted write", removed)
+        if not design["point"].equals(pd.Series(range(len(design)), name="point")):
+            raise InputError(f"{str(store.design_path)!r} is damaged (points out of order)", path="DIR")
         layout = Layout(len(design), rs.spec.replicates, rs.chunk_size)
-        total_runs, n_chunks = manifest["runs"], layout.chunks
         done = store.done_chunks()
-        todo = [c for c in range(n_chunks) if c not in done]
+        todo = [c for c in range(layout.chunks) if c not in done]
         todo_runs = sum(layout.runs_in(c) for c in todo)
+        total_runs = len(design) * rs.spec.replicates
         if on_start is not None:
             on_start(total_runs, todo_runs)
-        ctx = context_of(rs)
+        executor = make_executor(context_of(rs), workers=workers, scheduler=scheduler)
         start = time.perf_counter()
         ran = 0
-        executor = make_executor(ctx, workers=workers, scheduler=scheduler)
         if todo:
-            with executor as ex:
-                chunks = plan_chunks(todo, layout, design, rs.factors)
-                for chunk, (runs, series) in ex.imap_unordered(chunks):
+            with executor as ex:  # workers up (or the cluster reached) before anything is written
+                if new:
+                    store.write_design(design)
+                    if spec_text is not None:
+                        store.write_text("spec.yaml", spec_text)
+                    store.write_manifest(make_manifest(rs, design, rs.file))
+                for chunk, (runs, series) in ex.imap_unordered(plan_chunks(todo, layout, design, rs.factors)):
                     store.write_chunk(chunk.index, runs, series)
                     ran += 1
                     if on_chunk is not None:
                         on_chunk(chunk.runs)
-        return SweepResult(store.root, n_chunks, ran, total_runs, todo_runs, time.perf_counter() - start,
+        return SweepResult(store.root, layout.chunks, ran, total_runs, todo_runs, time.perf_counter() - start,
                            executor.name, executor.workers)
 

@@ -146,13 +146,8 @@ class Factor:
 
     @property
     def dtype(self) -> str:
-        if self.kind in ("bool",):
-            return "bool"
-        if self.kind == "choice":
-            return "string"
-        if self.kind == "int":
-            return "int64"
-        return "float64"
+        """Column type of the parameter's values (pandas name)."""
+        return {"bool": "bool", "choice": "string", "int": "int64"}.get(self.kind, "float64")
 
     def from_unit(self, u: np.ndarray) -> list[Any]:
         u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
@@ -173,17 +168,12 @@ class Factor:
             assert self.lo is not None and self.hi is not None
             n = self.levels or default_levels
             pts = np.linspace(self.lo, self.hi, n)
-            vals = sorted({int(round(v)) for v in pts}) if self.kind == "int" else pts.tolist()
+            vals = sorted({int(round(v)) for v in pts}) if self.kind == "int" else [float(f"{v:.12g}") for v in pts]
         n = len(vals)
         return vals, [i / (n - 1) for i in range(n)]
 
     def n_levels(self, default_levels: int) -> int:
         return len(self.grid(default_levels)[0])
-
-    def bounds_text(self) -> str:
-        if self.values is not None:
-            return ", ".join(_fmt(v) for v in self.values)
-        return f"{_fmt(self.lo)} .. {_fmt(self.hi)}"
 
 
 def _fmt(v: Any) -> str:
@@ -225,10 +215,12 @@ class ResolvedSpec:
         return data
 
     def spec_hash(self) -> str:
-        """sha256 (16 hex digits) of the effective spec and the resolved base scenario."""
+        """sha256 (16 hex digits) of what decides the results: the effective spec (without its name and
+        question) and the resolved base scenario."""
         from sim.scenario_io import scenario_hash
 
-        text = json.dumps({"spec": self.effective(), "scenario": scenario_hash(self.base)}, sort_keys=True,
+        spec = {k: v for k, v in self.effective().items() if k not in ("name", "question")}
+        text = json.dumps({"spec": spec, "scenario": scenario_hash(self.base)}, sort_keys=True,
                           separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -516,7 +508,7 @@ def load_spec(path: str | Path, *, points: int | None = None, replicates: int | 
                     idx = next((j for j, text in enumerate(spec.set) if text.partition("=")[0].strip() == p.path),
                                None)
                     key = ("set", idx) if idx is not None else key
-                ck.add(key, f"{p.path}: {p.message}" if p.path else p.message, p.allowed)
+                ck.add(key, f"{p.path}: {p.message}" if p.path and key != ("days",) else p.message, p.allowed)
             elif p.file is None:
                 ck.add(("scenario",), p.message, p.allowed)
             else:

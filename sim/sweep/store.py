@@ -89,8 +89,8 @@ class Store:
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"{str(self.root)!r} is a file, not a folder", path="--out")
         if self.root.is_dir() and not self.exists():
-            others = [p.name for p in self.root.iterdir() if p.name not in (".lock", "runs", "timeseries")]
-            if others:
+            others = [p for p in self.root.iterdir() if p.name != ".lock"]
+            if any(p.name not in ("runs", "timeseries") or not p.is_dir() or any(p.iterdir()) for p in others):
                 raise InputError(f"the folder {str(self.root)!r} is not empty and holds no sweep (no manifest.json)",
                                  path="--out", allowed="a new or empty folder, or a sweep folder with --resume")
         try:
