@@ -9,6 +9,8 @@ process (``python -m sim sweep SPEC --workers N --out TMP``), and reports:
 
 * runs per second of the sweep loop (the command's own "N runs in T s" line: design, chunks,
   simulation and writing, without process start-up), and the wall time of the whole command;
+* runs per CPU-second of all the command's processes (user + system time of the driver and its
+  workers): the throughput that does not depend on what else the machine is running;
 * peak resident memory of the driver process and of the largest worker process, sampled every
   0.1 s with psutil (both should stay flat as the sweep grows: results are streamed to disk and
   at most 2 x workers chunks are in flight).
@@ -22,6 +24,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -51,6 +54,7 @@ def measure(spec: Path, out: Path, workers: int) -> dict[str, float]:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "sim", "sweep", str(spec), "--workers", str(workers), "--out", str(out)]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     driver = psutil.Process(proc.pid)
@@ -70,9 +74,12 @@ def measure(spec: Path, out: Path, workers: int) -> dict[str, float]:
     _, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"sweep failed ({proc.returncode}):\n{err}")
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers, once all have exited
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     m = re.search(r"(\d+) runs in ([\d.]+) s", err)
     runs, secs = (int(m.group(1)), float(m.group(2))) if m else (0, float("nan"))
     return {"runs": runs, "loop_s": secs, "runs_per_s": runs / secs if secs else float("nan"), "wall_s": wall,
+            "runs_per_cpu_s": runs / cpu if cpu else float("nan"),
             "driver_mb": peak_driver / 2**20, "worker_mb": peak_worker / 2**20}
 
 
@@ -87,8 +94,9 @@ def main() -> None:
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, engine={args.engine}, days={args.days}, "
           f"replicates per point={args.replicates}, load average {os.getloadavg()[0]:.1f} at start")
     print()
-    print("| runs | workers | runs/s (loop) | wall time (s) | driver peak RSS (MB) | worker peak RSS (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| runs | workers | runs/s (loop) | wall time (s) | runs per CPU-second | driver peak RSS (MB) "
+          "| worker peak RSS (MB) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             points = max(2, size // args.replicates)
@@ -98,7 +106,7 @@ def main() -> None:
             for workers in args.workers:
                 r = measure(spec, Path(tmp) / f"out-{size}-{workers}", workers)
                 print(f"| {r['runs']:,} | {workers} | {r['runs_per_s']:,.0f} | {r['wall_s']:.1f} | "
-                      f"{r['driver_mb']:.0f} | {r['worker_mb']:.0f} |", flush=True)
+                      f"{r['runs_per_cpu_s']:,.0f} | {r['driver_mb']:.0f} | {r['worker_mb']:.0f} |", flush=True)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -10,22 +10,23 @@ stocks ``(R, G, W)``, aimpoints intact ``(R, F)``, facility health
    :class:`sim.compiled.Compiled` (shock overrides included); scripted shocks are
    applied to every replicate (attack: ``rules.scripted_attack_outcome``; strike:
    ``rules.scope_weights`` + the strike below; ``iran_direct``: step 2's attack).
-2. **Iran** -- ``rules.restraint_update``; ``rules.rebuild`` then
-   ``rules.health`` (only for replicates with any aimpoint ever destroyed: the
-   others are exactly at full health, as in Mesa); ``rules.resupply``;
-   ``rules.red_line_crossed`` and ``rules.direct_action_probability`` for a direct
-   attack (base from ``rules.direct_target_probabilities``, salvo a binomial of
-   homeland storage health, outcomes from ``rules.outcome_probabilities``,
-   casualties from ``rules.casualties``).
+2. **Iran** -- ``rules.restraint_update``; ``rules.rebuild`` of the aimpoints
+   (only in replicates where an aimpoint was ever destroyed: the others are
+   exactly intact, as in Mesa).  Health, a linear share of the aimpoints, follows
+   the same rule (``rules.rebuild`` with total 1), which equals ``rules.health``
+   of the rebuilt aimpoints up to float rounding; after every strike health is
+   recomputed from the aimpoints with ``rules.health``.  Then ``rules.resupply``;
+   ``rules.red_line_crossed`` and ``rules.direct_action_probability`` for a
+   direct attack (base from ``rules.direct_target_probabilities``, salvo a
+   binomial of homeland storage health, outcome counts a multinomial of
+   ``rules.outcome_probabilities``, casualties from ``rules.casualties``).
 3. **Militias** -- ``rules.stock_capacity``, ``rules.floor_scale`` (coordination,
-   accuracy), ``rules.attack_intensity``, ``rules.weapon_mix``; launches wanted are
-   ``Poisson(lambda * mix)`` per (replicate, group, weapon), capped by
-   ``rules.launches``.  Each launch then draws its base (``Compiled.base_probs``)
-   and its outcome class from ``rules.outcome_probabilities`` exactly as the Mesa
-   agent does, but for all launches of all replicates at once; casualties of the
-   launches that injure or kill come from ``rules.casualties``.  Group order does
-   not matter (nothing a group reads changes during the militia phase), so the
-   Mesa engine's random activation order has no counterpart here.
+   accuracy), ``rules.attack_intensity``, ``rules.weapon_mix``, launches capped by
+   ``rules.launches``; each launch's base (``Compiled.base_probs``) and outcome
+   class (``rules.outcome_probabilities`` at its base, weapon and the group's
+   accuracy); ``rules.casualties`` for the launches that injure or kill.  Group
+   order does not matter (nothing a group reads changes during the militia
+   phase), so the Mesa engine's random activation order has no counterpart.
 4. **United States** -- ``rules.triggers``, ``rules.approval_probability`` with
    ``rules.host_pressure``; a campaign (``rules.campaign_active``,
    ``rules.campaign_first_wave``, focus on groups with fatal attacks) or, after
@@ -39,19 +40,31 @@ stocks ``(R, G, W)``, aimpoints intact ``(R, F)``, facility health
    ``rules.munitions_used``, ``rules.health``, ``rules.stock_after_storage_loss``,
    ``rules.revenge_added``, ``rules.grievance_added``, ``rules.credibility_gain``,
    ``rules.host_added``, ``rules.war_risk_added``, ``rules.hostility_added``.
+   Proportionate, campaign and direct-response strikes depend on each other only
+   through the aimpoints left, so they run together in rounds (a replicate's
+   first strike of the day in round 0, its second in round 1, in Mesa order);
+   preemption reads the stocks those strikes leave and runs after them.
 5. **End of day** -- ``rules.hawkes_excitation``, retention decays (the
    compiled ``ret`` factors), ``rules.leaky`` for recent attacks, the ladder
-   (``rules.ladder_rung``), ``rules.stock_capacity`` x ``rules.floor_scale``
-   (``rules.reported_capacity``) for the capacity columns.
+   (``rules.ladder_rung``), ``rules.reported_capacity`` of
+   ``rules.stock_capacity`` and ``rules.floor_scale`` for the capacity columns.
 
 Sampling
 --------
 Where the Mesa engine draws event by event, this engine draws the same law in
-bulk: one Poisson array for all launches, one uniform per launch for the base and
-one for the outcome (inverse CDF, as Mesa), ``rules.casualties`` on the launches
-that hurt, strike outcomes as (n, F) binomial/Poisson arrays for the n
-replicates striking.  The distributions of every output are the same; the
-individual draws are not (the engines consume their generators differently).
+bulk, so the distributions of every output are the same while the individual
+draws are not (the engines consume their generators differently):
+
+* launches: Mesa draws ``Poisson(lambda * mix_w)`` per weapon; here the total
+  per (replicate, group) is ``Poisson(lambda * sum_w mix_w)`` (exact inverse
+  CDF, :func:`_poisson_nonzero`, cheap where it is zero) and each wanted launch
+  picks its weapon from ``mix`` -- a multinomial split of a Poisson count, i.e.
+  independent Poisson counts per weapon, as in Mesa -- before the stock cap;
+* bases: Walker's alias method on ``Compiled.base_probs`` (Mesa: inverse CDF);
+* outcome classes: Mesa's inverse CDF, one uniform per launch;
+* casualties: ``rules.casualties`` on the launches that injure or kill;
+* strikes: ``rules.strike_outcomes`` and ``rules.munitions_used`` on the
+  (replicate, facility) entries with aimpoints allocated (the others draw zeros).
 
 Seeding convention
 ------------------
@@ -71,7 +84,10 @@ Outputs
 -------
 * :meth:`EnsembleEngine.timeseries` -- the per-day table with exactly the Mesa
   engine's columns and dtypes (replicate, day, date, ``TIMESERIES_COLUMNS``,
-  ``capacity_<group>``), built once from preallocated (D, R) arrays.
+  ``capacity_<group>``), replicate-major.  Its columns are preallocated
+  (R, D) buffers, filled every :data:`STAGE` days from a small day-major staging
+  block, and wrapped without copying.  Memory is linear in R (about 80 bytes
+  per replicate-day); no (R, D, F) history is kept.
 * :meth:`EnsembleEngine.event_log` (``events=True``) -- the Mesa log's columns
   (``replicate, day, date, actor, kind, target, outcome, detail``) with
   *aggregated* rows where Mesa has one row per attack or per facility:
@@ -94,13 +110,16 @@ Per-replicate parameters (for later calibration)
 ------------------------------------------------
 The attack-process parameters are read from the engine each day, never from the
 scenario: ``engine.base_rate``, ``engine.motivation``, ``engine.alignment``,
-``engine.risk_tolerance`` (``(G,)``) and the attributes of ``engine.attack``
-(``tension_weight``, ``revenge_weight``, ``deterrence_weight``,
-``excitation_jump`` ...; scalars).  They are used only in full ``(R, G)``
-broadcasts, so a calibration can assign arrays of shape ``(R, G)`` (or
-``(R, 1)``) to them after construction and before :meth:`EnsembleEngine.run`.
-Doctrine parameters are applied to replicate subsets; making one of them
-per-replicate means indexing it with the subset (``p[idx]``) at its single use.
+``engine.risk_tolerance`` (``(G,)``) and these attributes of ``engine.attack``
+(scalars): ``tension_weight``, ``outside_pressure_weight``, ``revenge_weight``,
+``grievance_weight``, ``deterrence_weight``, ``max_rate``, ``excitation_jump``,
+``stock_half_saturation``, ``command_floor``, ``intelligence_floor``.  They are
+used only in full ``(R, G)`` broadcasts, so a calibration can assign arrays of
+shape ``(R, G)`` (or ``(R, 1)``) to them after construction and before
+:meth:`EnsembleEngine.run` (see ``tests/test_ensemble.py``).  Parameters used on
+replicate subsets (the doctrine, strike feedback such as ``revenge_per_target``)
+would need their subset taken (``p[idx]``) at their single point of use; half-lives
+enter through the compiled retention factors ``Compiled.ret``.
 """
 
 from __future__ import annotations
@@ -113,7 +132,7 @@ import pandas as pd
 
 from . import rules
 from .agents import C2, INTEL, LOGI, RM_STORE, STORAGE_OF_WEAPON
-from .compiled import COUNTRIES, Compiled, compile_scenario
+from .compiled import COUNTRIES, K, Compiled, compile_scenario
 from .model import EVENT_COLUMNS, TIMESERIES_COLUMNS, resolve_scenario
 from .schema import OUTCOMES, WEAPONS, Scenario
 
@@ -164,13 +183,34 @@ def _categorical(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(idx, cum.shape[1] - 1)
 
 
-def _categorical_cols(cum_t: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """As :func:`_categorical` with the cumulative weights as columns, ``cum_t`` (K, n)."""
-    idx = (cum_t <= u * cum_t[-1]).sum(axis=0)
-    return np.minimum(idx, cum_t.shape[0] - 1)
+def _alias_tables(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias tables of each row of ``probs`` (n, K): (acceptance (n, K), alias (n, K))."""
+    n, k = probs.shape
+    accept = np.ones((n, k))
+    alias = np.tile(np.arange(k), (n, 1))
+    for i in range(n):
+        q = probs[i] / probs[i].sum() * k
+        small = [j for j in range(k) if q[j] < 1.0]
+        large = [j for j in range(k) if q[j] >= 1.0]
+        while small and large:
+            s, g = small.pop(), large.pop()
+            accept[i, s], alias[i, s] = q[s], g
+            q[g] -= 1.0 - q[s]
+            (small if q[g] < 1.0 else large).append(g)
+    return accept, alias
 
 
-def _poisson_nonzero(lam: np.ndarray, rng: np.random.Generator, max_terms: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+def _alias_draw(accept: np.ndarray, alias: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One draw per entry from row ``row`` of the alias tables, with one uniform each."""
+    k = accept.shape[1]
+    x = u * k
+    j = np.minimum(x.astype(np.int64), k - 1)
+    flat = row * k + j
+    return np.where(x - j < accept.reshape(-1)[flat], j, alias.reshape(-1)[flat])
+
+
+def _poisson_nonzero(lam: np.ndarray, rng: np.random.Generator,
+                     max_terms: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     """Poisson(lam) draws for a flat array, by inverting one uniform per entry (exact inverse CDF).
 
     Returns (indices, counts) of the entries whose draw is non-zero: most entries are zero
@@ -203,7 +243,7 @@ class EnsembleEngine:
         replicates: R.
         rng: the ``numpy.random.Generator`` for every draw of this engine.
         events: keep an (aggregated) event log.
-        table: keep the per-day table (D, R) arrays; False for outcomes only.
+        table: keep the per-day table's (R, D) buffers; False for outcomes only.
         first_replicate: number of the first replicate (labels only).
 
     After :meth:`run`, the state arrays (``stock``, ``intact``, ``health``,
@@ -238,12 +278,8 @@ class EnsembleEngine:
         self._full = c.stock0.copy()  # (G, W) storage capacity at full health
         self._full_total = c.stock0.sum(axis=1)
         self._base_cum = np.cumsum(c.base_probs, axis=1)  # (G, B)
-        self._base_cum_t = np.ascontiguousarray(self._base_cum.T)  # (B, G)
+        self._base_accept, self._base_alias = _alias_tables(c.base_probs)  # O(1) base draws per launch
         self._direct_cum = np.cumsum(rules.direct_target_probabilities(c.exposure))
-        self._owner_onehot = np.zeros((F, c.n_owners))
-        self._owner_onehot[np.arange(F), c.fac_owner] = 1.0
-        self._country_onehot = np.zeros((F, len(COUNTRIES)))
-        self._country_onehot[np.arange(F), c.fac_country] = 1.0
         self._abroad = ~c.fac_in_iran
         doc = s.us.doctrine
         self._retaliation_kinds = c.kind_weight_by_facility(doc.scope.kind_weights)
@@ -255,7 +291,7 @@ class EnsembleEngine:
 
         # ---- state
         self.intact = np.tile(c.fac_total, (R, 1))
-        self.health = np.ascontiguousarray(np.broadcast_to(c.owner_kind_health(c.fac_total), (R, c.n_owners, 5)))
+        self.health = np.ascontiguousarray(np.broadcast_to(c.owner_kind_health(c.fac_total), (R, c.n_owners, K)))
         self.damaged = np.zeros(R, dtype=bool)
         # stocks are stored weapon-major, (W, R, G), so sums over weapons are plane additions;
         # ``self.stock`` is the (R, G, W) view the rules see.
@@ -330,7 +366,7 @@ class EnsembleEngine:
 
     def _storage_health(self, h: np.ndarray) -> np.ndarray:
         """Health of the storage holding each weapon, weapon-major (W, n, G), from health (n, O, K)."""
-        return np.stack([h[:, :self.G, k] for k in STORAGE_OF_WEAPON])
+        return h[:, :self.G][:, :, STORAGE_OF_WEAPON].transpose(2, 0, 1)
 
     # ================================================================== day loop
 
@@ -381,14 +417,17 @@ class EnsembleEngine:
         self.restraint = rules.restraint_update(self.restraint, self.war_risk, ir.restraint_min, ir.restraint_max,
                                                 ir.restraint_threshold, ir.restraint_slope, ir.restraint_speed)
         if ir.rebuild_rate > 0 and self.damaged.any():
+            # rules.rebuild on the aimpoints; health is a linear share of them, so the same rule applied
+            # to the health shares (total 1) equals rules.health of the rebuilt aimpoints up to float
+            # rounding -- and costs far less than the (R, F) x (F, O*K) product.  Health is recomputed
+            # from the aimpoints with rules.health after every strike.
             if self.damaged.all():
                 self.intact = rules.rebuild(self.intact, c.fac_total, ir.rebuild_rate)
-                self.health = c.owner_kind_health(self.intact)
+                self.health = rules.rebuild(self.health, 1.0, ir.rebuild_rate)
             else:
                 idx = np.flatnonzero(self.damaged)
-                sub = rules.rebuild(self.intact[idx], c.fac_total, ir.rebuild_rate)
-                self.intact[idx] = sub
-                self.health[idx] = c.owner_kind_health(sub)
+                self.intact[idx] = rules.rebuild(self.intact[idx], c.fac_total, ir.rebuild_rate)
+                self.health[idx] = rules.rebuild(self.health[idx], 1.0, ir.rebuild_rate)
         h = self.health
         # rules.resupply is elementwise: called here on weapon-major (W, R, G) arrays
         self._stock = rules.resupply(self._stock, self._full.T[:, None, :], self._storage_health(h), h[:, :G, LOGI],
@@ -493,12 +532,14 @@ class EnsembleEngine:
         w = np.repeat(e % W, cnt_e)
         g = g_k[pos]
         L = pos.size
-        b = _categorical_cols(self._base_cum_t[:, g], rng.random(L))
+        b = _alias_draw(self._base_accept, self._base_alias, g, rng.random(L))  # base ~ Compiled.base_probs[g]
         probs = rules.outcome_probabilities(c.air_defence[b], c.exposure[b], c.interceptable[w], c.p_injury[w],
                                             c.p_fatal[w], acc[r_k[pos], g])
-        cum = np.cumsum(probs, axis=-1)
-        v = rng.random(L) * cum[:, -1]
-        o = (v >= cum[:, 0]).astype(np.int64) + (v >= cum[:, 1]) + (v >= cum[:, 2])  # Mesa's inverse CDF
+        c0 = probs[:, 0]  # Mesa's inverse CDF over the four outcome classes
+        c1 = c0 + probs[:, 1]
+        c2 = c1 + probs[:, 2]
+        v = rng.random(L) * (c2 + probs[:, 3])
+        o = (v >= c0).astype(np.int64) + (v >= c1) + (v >= c2)
         cnt = np.bincount(pos * 4 + o, minlength=k_idx.size * 4).reshape(-1, 4)
         att = cnt[:, 0] + cnt[:, 1] + cnt[:, 2] + cnt[:, 3]
         self.g_attacks.reshape(-1)[k_idx] += att
@@ -646,12 +687,6 @@ class EnsembleEngine:
             self._strike(3, self._all, pe.targets, pe.targets_per_facility, w[:, c.fac_owner] * self._preempt_kinds,
                          pe.munitions_per_target)
 
-    @staticmethod
-    def _scatter(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        out = np.zeros(shape, dtype=np.int64)
-        out[rows, cols] = values
-        return out
-
     def _strike(self, label: Any, idx: np.ndarray, n_targets: Any, per_facility: Any, weight: np.ndarray,
                 munitions_per_target: Any) -> None:
         """US strikes in replicates ``idx`` (unique; mechanisms 3 and 4).
@@ -677,32 +712,40 @@ class EnsembleEngine:
             if idx.size == 0:
                 return
         # the rules draw per facility; only facilities with aimpoints struck can have non-zero results,
-        # so they are called on those entries alone and scattered back to (n, F)
+        # so they are called on those (replicate, facility) entries alone and summed with bincount
         rows, cols = np.nonzero(alloc)
         a = alloc[rows, cols]
-        out = rules.strike_outcomes(a, pr.p_destroy, pr.collateral_per_target, pr.militants_per_target,
-                                    pr.irgc_per_target, c.fac_is_militia[cols], c.fac_is_irgc[cols], rng)
-        destroyed, harm, militants, irgc = (self._scatter(x, rows, cols, alloc.shape) for x in out)
-        mun_rows = np.bincount(rows, weights=rules.munitions_used(a, mpt[rows], rng), minlength=idx.size)
+        destroyed, harm, militants, irgc = rules.strike_outcomes(
+            a, pr.p_destroy, pr.collateral_per_target, pr.militants_per_target, pr.irgc_per_target,
+            c.fac_is_militia[cols], c.fac_is_irgc[cols], rng)
+        n = idx.size
+        O = c.n_owners
+
+        def per_row(x: np.ndarray) -> np.ndarray:
+            return np.bincount(rows, weights=x, minlength=n).astype(np.int64)
+
+        mun = per_row(rules.munitions_used(a, mpt[rows], rng))
         before = self.health[idx]
-        intact = intact - destroyed
+        intact[rows, cols] -= destroyed
         self.intact[idx] = intact
-        self.damaged[idx[destroyed.any(axis=1)]] = True
+        self.damaged[idx[np.unique(rows[destroyed > 0])]] = True
         after = c.owner_kind_health(intact)
         self.health[idx] = after
         self._stock[:, idx] = rules.stock_after_storage_loss(self._stock[:, idx], self._storage_health(before),
                                                              self._storage_health(after))
-        aim_by_owner = alloc @ self._owner_onehot
-        mil_by_owner = militants @ self._owner_onehot
-        harm_by_country = harm @ self._country_onehot
+        owner_e = rows * O + c.fac_owner[cols]
+        aim_by_owner = np.bincount(owner_e, weights=a, minlength=n * O).reshape(n, O)
+        mil_by_owner = np.bincount(owner_e, weights=militants, minlength=n * O).reshape(n, O)
+        harm_by_country = np.bincount(rows * len(COUNTRIES) + c.fac_country[cols], weights=harm,
+                                      minlength=n * len(COUNTRIES)).reshape(n, len(COUNTRIES))
         self.revenge[idx] += rules.revenge_added(aim_by_owner[:, :G], mil_by_owner[:, :G], at.revenge_per_target,
                                                  at.revenge_per_militant)
         self.grievance[idx] += rules.grievance_added(harm_by_country, c.group_country, at.grievance_per_harm)
-        in_iran = alloc[:, c.fac_in_iran].sum(axis=1)
-        n_irgc = irgc.sum(axis=1)
-        abroad = self._abroad
+        in_iran = per_row(a * c.fac_in_iran[cols])
+        n_irgc = per_row(irgc)
+        abroad = self._abroad[cols]
         self.credibility[idx] = rules.credibility_gain(self.credibility[idx], total, us_p.credibility_gain)
-        self.host_endogenous[idx] += rules.host_added(harm[:, abroad].sum(axis=1), (alloc[:, abroad] > 0).sum(axis=1),
+        self.host_endogenous[idx] += rules.host_added(per_row(harm * abroad), per_row(abroad),
                                                       us_p.host_per_harm, us_p.host_per_facility)
         self.war_risk[idx] += rules.war_risk_added(total, 0, n_irgc, ir_p.risk_per_target, 0.0,
                                                    ir_p.risk_per_irgc_killed)
@@ -710,9 +753,8 @@ class EnsembleEngine:
                                                      ir_p.hostility_per_iran_target)
         self.irgc_killed_total[idx] += n_irgc
         n_fac = np.bincount(rows, minlength=idx.size)
-        mun = mun_rows.astype(np.int64)
-        mil = militants.sum(axis=1)
-        hm = harm.sum(axis=1)
+        mil = per_row(militants)
+        hm = per_row(harm)
         self.n_us_strikes[idx] += n_fac
         self.n_targets_struck[idx] += total
         self.n_munitions[idx] += mun
@@ -734,7 +776,7 @@ class EnsembleEngine:
             owners = np.asarray(c.owner_ids, dtype=object)
             hit = aim_by_owner > 0
             targets = ["+".join(owners[row]) for row in hit]
-            dest = destroyed.sum(axis=1)
+            dest = per_row(destroyed)
             detail = [f"targets={t} facilities={f} munitions={m} destroyed={x} militants_killed={k} irgc_killed={q} "
                       f"civilian_harm={h} in_iran={i}"
                       for t, f, m, x, k, q, h, i in zip(total.tolist(), n_fac.tolist(), mun.tolist(), dest.tolist(),

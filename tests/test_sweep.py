@@ -130,6 +130,13 @@ def test_bad_design_name_is_refused_with_a_suggestion(tmp_path, capsys):
     (("columns: [attacks, rung]", "columns: [attack, rung]"), "unknown column 'attack'; did you mean 'attacks'?"),
     (("range: [20, 120]", "range: [20.5, 120]"), "the range ends must be whole numbers"),
     (("values: [0.002, 0.05]", "values: [0.002, 0.002]"), "0.002 is listed twice"),
+    (("values: [0.002, 0.05]", "values: [0.002, 1.5]"),
+     "spec.yaml:10: parameters[1].values[1]: 1.5 is outside the schema's bounds of "
+     "us.doctrine.precision.collateral_per_target (allowed: [0, 1])"),
+    (("us.doctrine.precision.collateral_per_target\n    role: lever\n    values: [0.002, 0.05]",
+      "us.doctrine.direct_response.target\n    role: lever\n    values: [none, everywhere]"),
+     "everywhere is not one of the choices of us.doctrine.direct_response.target "
+     "(allowed: none | irgc_facilities | inside_iran)"),
     (("days: 40", "days: 0"), "spec.yaml:3: days: 0 is out of range"),
     (("scenario: baseline", "scenario: baseline\nset: [us.doctrine.scope.irgc_shar=0.5]"),
      "spec.yaml:3: set[0]: us.doctrine.scope.irgc_shar: us.doctrine.scope has no setting 'irgc_shar'; "
@@ -160,6 +167,22 @@ def test_cli_sizes_override_the_spec(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_spec(path, points=6, replicates=0)
     assert str(info.value).startswith("--replicates: replicates:")
+
+
+def test_design_points_set_drivers_choices_booleans_and_group_parameters():
+    from sim.schema import Scenario
+    from sim.sweep.spec import Factor, scenario_at
+
+    factors = [Factor("drivers.outside_pressure", "uncertainty", "driver", lo=0.0, hi=1.0),
+               Factor("us.doctrine.direct_response.target", "lever", "choice", values=("none", "inside_iran")),
+               Factor("militia.groups.kh.base_rate", "uncertainty", "float", lo=0.0, hi=2.0),
+               Factor("us.doctrine.scope.inside_iran", "lever", "bool", values=(False, True))]
+    s = scenario_at(Scenario().model_dump(mode="json"), factors, (0.4, "none", 1.5, True))
+    assert [(p.date, p.value) for p in s.drivers.outside_pressure] == [(s.start_date, 0.4)]
+    assert s.us.doctrine.direct_response.target == "none" and s.us.doctrine.scope.inside_iran is True
+    assert next(g for g in s.militia.groups if g.id == "kh").base_rate == 1.5
+    assert factors[1].from_unit([0.0, 0.49, 0.5, 1.0]) == ["none", "none", "inside_iran", "inside_iran"]
+    assert Factor("x", "lever", "int", lo=1, hi=3).from_unit([0.0, 0.34, 0.67, 1.0]) == [1, 2, 3, 3]
 
 
 # --------------------------------------------------------------------------- designs

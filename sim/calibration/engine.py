@@ -66,10 +66,11 @@ PER_REPLICATE_DOCTRINE = ("us.doctrine.proportionate.facilities_per_casualty",
 """Doctrine fields corrected per replicate by :class:`CalibrationEngine`."""
 
 DAY_ARRAYS = ("attacks", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
-              "iran_direct_attacks", "prop_order_facilities")
+              "iran_direct_attacks", "prop_order_facilities", "campaign_order_targets")
 """Per-day arrays the calibration statistics read: day counts of the per-day table, and
-``prop_order_facilities`` -- facilities of the proportionate strike ordered that day (0 if none),
-which is in the event log's ``order`` rows but not in the per-day table."""
+``prop_order_facilities`` -- facilities of the proportionate strike ordered that day (0 if none) --
+and ``campaign_order_targets`` -- first-wave aimpoints of a campaign ordered that day (0 if none):
+both are in the event log's ``order`` rows but not in the per-day table."""
 
 
 def per_replicate_supported(path: str) -> bool:
@@ -95,6 +96,11 @@ class CalibrationEngine(EnsembleEngine):
     def __init__(self, compiled: Compiled, replicates: int, rng: np.random.Generator, *,
                  record: tuple[str, ...] = (), **kw: Any) -> None:
         super().__init__(compiled, replicates, rng, **kw)
+        # With one replicate the plain engine's initial state arrays are read-only broadcast views
+        # (np.ascontiguousarray returns the view itself when it is already contiguous): copy them.
+        for name, arr in list(vars(self).items()):
+            if isinstance(arr, np.ndarray) and not arr.flags.writeable:
+                setattr(self, name, arr.copy())
         self._fpc: np.ndarray | None = None
         self._fw: np.ndarray | None = None
         self._mpt: np.ndarray | None = None
@@ -106,6 +112,7 @@ class CalibrationEngine(EnsembleEngine):
         before = self.day
         if self._record:
             self._orders_today = np.zeros(self.R, dtype=np.int64)
+            self._campaign_today = np.zeros(self.R, dtype=np.int64)
         running = super().step()
         if self._record and self.day != before:
             for name in self._record:
@@ -113,6 +120,8 @@ class CalibrationEngine(EnsembleEngine):
                     src = self.cumulative_attacks
                 elif name == "prop_order_facilities":
                     src = self._orders_today
+                elif name == "campaign_order_targets":
+                    src = self._campaign_today
                 else:
                     src = getattr(self, "n_" + name)
                 self.recorded[name][self.day] = src
@@ -168,7 +177,8 @@ class CalibrationEngine(EnsembleEngine):
         if fpc is not None and np.all(fpc == pp.facilities_per_casualty):
             fpc = None
         watch = "prop_order_facilities" in self.recorded
-        if fw is None and fpc is None and not watch:
+        watch_camp = "campaign_order_targets" in self.recorded
+        if fw is None and fpc is None and not watch and not watch_camp:
             super()._us_decide()
             return
         d = self.day
@@ -178,13 +188,14 @@ class CalibrationEngine(EnsembleEngine):
         super()._us_decide()
         inj, kil = self.n_militia_injured, self.n_militia_killed
         fixes: dict[str, dict[int, int]] = {}
-        if fw is not None:
-            ci = np.flatnonzero(self.camp_start != start_before)
-            if ci.size:
-                pressure = self.domestic[ci] + self.outside
-                self.camp_first[ci] = rules.campaign_first_wave(kil[ci], pressure, fw[ci], cp.targets_per_fatality,
-                                                                us.size_gain)
-                fixes["campaign"] = dict(zip(ci.tolist(), self.camp_first[ci].tolist()))
+        ci = np.flatnonzero(self.camp_start != start_before)
+        if ci.size and fw is not None:
+            pressure = self.domestic[ci] + self.outside
+            self.camp_first[ci] = rules.campaign_first_wave(kil[ci], pressure, fw[ci], cp.targets_per_fatality,
+                                                            us.size_gain)
+            fixes["campaign"] = dict(zip(ci.tolist(), self.camp_first[ci].tolist()))
+        if ci.size and watch_camp:
+            self._campaign_today[ci] = np.maximum(self.camp_first[ci], 1)
         pi = np.flatnonzero((self.last_prop_order == d) & (order_before != d))
         if pi.size and (fpc is not None or watch):
             pressure = self.domestic[pi] + self.outside
@@ -228,8 +239,8 @@ class CalibrationEngine(EnsembleEngine):
 def day_arrays(ts: pd.DataFrame, events: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
     """:data:`DAY_ARRAYS` as (R, D) arrays from a run's tables (either engine).
 
-    ``prop_order_facilities`` comes from the event log's proportionate ``order``
-    rows; without ``events`` it is left out.
+    ``prop_order_facilities`` and ``campaign_order_targets`` come from the event
+    log's ``order`` rows; without ``events`` they are left out.
     """
     ts = ts.sort_values(["replicate", "day"], kind="stable")
     reps = ts["replicate"].unique()
@@ -239,11 +250,13 @@ def day_arrays(ts: pd.DataFrame, events: pd.DataFrame | None = None) -> dict[str
         raise ValueError("timeseries is not rectangular (every replicate must have every day)")
     out = {c: ts[c].to_numpy().reshape(R, D) for c in DAY_ARRAYS if c in ts.columns}
     if events is not None:
-        orders = np.zeros((R, D), dtype=np.int64)
-        ev = events[(events["kind"] == "order") & (events["target"] == "proportionate")]
-        if len(ev):
-            fac = ev["detail"].str.extract(r"facilities=(\d+)")[0].astype(np.int64).to_numpy()
-            row = np.searchsorted(reps, ev["replicate"].to_numpy())
-            np.add.at(orders, (row, ev["day"].to_numpy()), fac)
-        out["prop_order_facilities"] = orders
+        for name, target, key in (("prop_order_facilities", "proportionate", "facilities"),
+                                  ("campaign_order_targets", "campaign", "targets")):
+            orders = np.zeros((R, D), dtype=np.int64)
+            ev = events[(events["kind"] == "order") & (events["target"] == target)]
+            if len(ev):
+                val = ev["detail"].str.extract(key + r"=(\d+)")[0].astype(np.int64).to_numpy()
+                row = np.searchsorted(reps, ev["replicate"].to_numpy())
+                np.add.at(orders, (row, ev["day"].to_numpy()), np.maximum(val, 1))
+            out[name] = orders
     return out

@@ -171,6 +171,8 @@ def set_value(scenario: Scenario, path: str, value: Any) -> None:
             node = _child(node, seg, concrete)
         if not isinstance(node, BaseModel) or parts[-1] not in type(node).model_fields:
             raise ValueError(f"{concrete!r} is not a scalar setting")
+        if type(node).model_fields[parts[-1]].annotation is int and not isinstance(value, bool):
+            value = int(round(float(value)))
         setattr(node, parts[-1], value)
 
 

@@ -41,8 +41,9 @@ class Simulator:
     def n_stats(self) -> int:
         return len(self.design.bands)
 
-    def stats(self, theta: np.ndarray, seed: int, first: int = 0) -> np.ndarray:
-        """Statistics (N, K) for the rows of ``theta`` (N, P); replicate numbers ``first ..``.
+    def run(self, theta: np.ndarray, seed: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Statistics (N, K) for the rows of ``theta`` (N, P), and which were answered (see
+        :meth:`Design.answered`); replicate numbers ``first ..``.
 
         Each chunk of rows runs on one engine whose generator is
         ``block_rng(seed, first_of_chunk, rows_in_chunk)``, so the same
@@ -52,6 +53,7 @@ class Simulator:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         n = theta.shape[0]
         out = np.empty((n, self.n_stats))
+        mask = np.empty((n, self.n_stats), dtype=bool)
         for off in range(0, n, self.batch):
             rows = theta[off:off + self.batch]
             m = rows.shape[0]
@@ -59,14 +61,24 @@ class Simulator:
                                     record=DAY_ARRAYS)
             eng.set_parameters({p.path: p.values(rows[:, j]) for j, p in enumerate(self.free)})
             eng.run()
-            out[off:off + m] = self.design.statistics(eng.recorded_arrays())
+            arrays = eng.recorded_arrays()
+            out[off:off + m] = self.design.statistics(arrays)
+            mask[off:off + m] = self.design.answered(arrays)
             self.runs += m
-        return out
+        return out, mask
+
+    def stats(self, theta: np.ndarray, seed: int, first: int = 0) -> np.ndarray:
+        """Statistics (N, K) for the rows of ``theta`` (see :meth:`run`)."""
+        return self.run(theta, seed, first)[0]
 
     def stats_at(self, theta_row: Sequence[float], replicates: int, seed: int) -> np.ndarray:
         """Statistics (R, K) of ``replicates`` runs at one parameter vector (CRN across calls)."""
+        return self.run_at(theta_row, replicates, seed)[0]
+
+    def run_at(self, theta_row: Sequence[float], replicates: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`run` for ``replicates`` runs at one parameter vector."""
         theta = np.repeat(np.asarray(theta_row, dtype=float)[None, :], int(replicates), axis=0)
-        return self.stats(theta, seed, 0)
+        return self.run(theta, seed, 0)
 
     def distance(self, stats: np.ndarray) -> np.ndarray:
         return self.design.distance(stats)

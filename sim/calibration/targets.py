@@ -265,6 +265,32 @@ class Design:
                 out[:, k] = a["iran_direct_attacks"][:, :hi + 1].sum(axis=1)
         return out
 
+    def answered(self, a: dict[str, np.ndarray]) -> np.ndarray:
+        """(R, K) True where the provocation a strike statistic refers to was answered.
+
+        A casualty-producing provocation is answered when a proportionate strike
+        is ordered within :data:`RESPONSE_WINDOW` days; a fatal one when a campaign
+        is ordered before the figure's date.  Counts and the no-exchange target
+        are always "answered".  Whether an answer comes at all turns on approval
+        and cooldown, not on the sizes being estimated, so the point estimate's
+        moments of the strike sizes are taken over the answered runs
+        (:func:`sim.calibration.pipeline.smm_moments`).
+        """
+        R, D = a["attacks"].shape
+        out = np.ones((R, len(self.bands)), dtype=bool)
+        for k, band in enumerate(self.bands):
+            t = band.target
+            if t.statistic in ("facilities_first_proportionate_strike", "response_lag_days"):
+                anchor = self._anchor(a, fatal=False, target=t)
+                _, fac = _first_order(a["prop_order_facilities"], anchor, RESPONSE_WINDOW)
+                out[:, k] = fac > 0
+            elif t.statistic in ("campaign_first_wave_targets", "campaign_first_wave_munitions"):
+                anchor = self._anchor(a, fatal=True, target=t)
+                width = self._campaign_window(t)
+                _, fac = _first_order(a["campaign_order_targets"], anchor, width - 1)
+                out[:, k] = fac > 0
+        return out
+
     def _anchor(self, a: dict[str, np.ndarray], fatal: bool, target: CalibrationTarget) -> np.ndarray:
         R, D = a["attacks"].shape
         if self.mode == "scripted":

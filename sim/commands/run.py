@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from sim.commands._common import (add_output_options, add_simulation_options, choose_engine, describe_outcomes,
                                   load, run_summary, simulate, write_run)
@@ -20,6 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO",
                    help="scenario file (e.g. scenarios/baseline.yaml) or name (e.g. baseline)")
     add_simulation_options(p)
+    p.add_argument("--posterior", type=Path, metavar="FILE",
+                   help="posterior sample (e.g. calibration/posterior.csv, from 'escalation calibrate'): each "
+                        "replicate draws its own row of parameters with the run's seed; a column is not drawn "
+                        "where the scenario or --set changes that parameter from the baseline")
     add_output_options(p)
     p.set_defaults(func=main)
 
@@ -31,11 +36,32 @@ def main(args: argparse.Namespace) -> int:
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder(scenario.name)
     with ResultFolder(target, overwrite=args.overwrite) as tmp:
-        ts, ev = simulate(scenario, args.replicates, args.seed, engine, quiet=args.quiet)
+        if args.posterior is not None:
+            ts, ev, posterior = simulate_posterior(scenario, args, engine)
+        else:
+            ts, ev, posterior = (*simulate(scenario, args.replicates, args.seed, engine, quiet=args.quiet), None)
         summary = run_summary(scenario, source, args.overrides, args.seed, args.replicates, engine, ts)
+        if posterior is not None:
+            summary["posterior"] = posterior
         summary = write_run(tmp, scenario, ts, ev, summary, figures=args.figures)
     for line in describe_outcomes(summary):
         log.info(line)
     log.info("results written to %s", target)
     print(target)
     return 0
+
+
+def simulate_posterior(scenario, args: argparse.Namespace, engine: str):
+    """Run with each replicate's parameters drawn from ``--posterior`` (see sim.calibration.posterior)."""
+    from sim.calibration.posterior import run_with_posterior
+    from sim.results import tidy_events, tidy_timeseries
+
+    log.info("running %s: %d replicates of %d days on the %s engine (seed %d), parameters drawn from %s",
+             scenario.name, args.replicates, scenario.days, engine, args.seed, args.posterior)
+    ts, ev, plan = run_with_posterior(scenario, args.posterior, args.replicates, args.seed, overrides=args.overrides,
+                                      events=True, engine=engine)
+    if plan.kept:
+        log.info("posterior columns left to the scenario or --set: %s", ", ".join(plan.kept))
+    info = {"file": str(args.posterior), "applied": plan.applied, "kept": plan.kept,
+            "row_of_replicate": plan.rows.tolist()}
+    return tidy_timeseries(ts, [g.id for g in scenario.militia.groups]), tidy_events(ev), info

@@ -28,7 +28,6 @@ Figures (PNG and SVG): ``sobol_<outcome>``, ``morris_<outcome>``, ``tornado_<out
 from __future__ import annotations
 
 import json
-import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +44,6 @@ from .store import Store
 
 __all__ = ["Sweep", "load_sweep", "point_means", "summary_tables", "sobol_table", "morris_table",
            "tornado_table", "heatmap_table", "analyze"]
-
-log = logging.getLogger(__name__)
 
 MAX_LEVELS = 12  # a parameter with more distinct values than this is binned in the heatmap
 HEATMAP_BINS = 8
@@ -269,9 +266,9 @@ def _figure(width: float, height: float) -> Any:
 
 def _caption(sw: Sweep) -> str:
     m = sw.manifest
-    return (f"sweep {m['name']} ({m['design']['kind']}, {m['design']['points']} points x {m['replicates']} "
-            f"replicates, seed {m['seed']}, {m['engine']} engine, {m['scenario']['days']} days from "
-            f"{m['scenario']['start_date']}; escalation-sim {m['package']['version']})")
+    return (f"sweep {m['name']}: {m['design']['kind']} design, {m['design']['points']} points x {m['replicates']} "
+            f"replicates, seed {m['seed']}\n{m['engine']} engine, {m['scenario']['days']} days from "
+            f"{m['scenario']['start_date']}; escalation-sim {m['package']['version']}")
 
 
 def _short(path: str) -> str:
@@ -282,7 +279,8 @@ def _short(path: str) -> str:
 def _label(outcome: str) -> str:
     if outcome.startswith("reached_"):
         return f"P(reaching {outcome[8:].replace('_', ' ')})"
-    return outcome.replace("_", " ")
+    text = outcome.replace("_", " ")
+    return "US " + text[3:] if text.startswith("us ") else text
 
 
 def sobol_figure(sw: Sweep, table: pd.DataFrame, outcome: str) -> Any:
@@ -357,7 +355,9 @@ def heatmap_figure(sw: Sweep, table: pd.DataFrame, x: str, y: str, outcome: str)
                         color="white" if v < mid else "black")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    fig.colorbar(im, ax=ax, label=_label(outcome) + " (mean over runs)")
+    pooled = len(sw.paths) > 2
+    fig.colorbar(im, ax=ax, label=_label(outcome) + (" (mean over runs and the other parameters)" if pooled
+                                                     else " (mean over runs)"))
     ax.set_title(f"{_label(outcome)} by {_short(x)} and {_short(y)}")
     fig.supxlabel(_caption(sw), fontsize=7, color="0.35", x=0.01, ha="left")
     return fig

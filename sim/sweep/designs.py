@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .spec import DEFAULT_LEVELS, Factor, ResolvedSpec
+from .spec import DEFAULT_LEVELS, ResolvedSpec
 
 __all__ = ["DESIGN_STREAM", "UNIT", "build_design", "salib_problem", "unit_column"]
 

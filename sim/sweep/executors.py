@@ -40,13 +40,15 @@ Result = Any
 
 
 def _bounded(submit: Callable[[Chunk], Any], wait_first: Callable[[set], tuple[set, set]],
-             chunks: Iterable[Chunk], limit: int) -> Iterator[tuple[Chunk, Result]]:
-    """Keep at most ``limit`` futures in flight; yield (chunk, result) as they finish."""
+             chunks: Iterable[Chunk], limit: int | Callable[[], int]) -> Iterator[tuple[Chunk, Result]]:
+    """Keep at most ``limit`` futures in flight (a number, or a function asked before each refill, for
+    clusters that grow); yield (chunk, result) as they finish."""
     pending: dict[Any, Chunk] = {}
     it = iter(chunks)
     exhausted = False
     while True:
-        while not exhausted and len(pending) < limit:
+        most = limit() if callable(limit) else limit
+        while not exhausted and len(pending) < most:
             chunk = next(it, None)
             if chunk is None:
                 exhausted = True
@@ -129,8 +131,12 @@ class Dask:
                 raise InputError(f"cannot connect to the Dask scheduler at {self.address!r}: {exc}",
                                  path="--scheduler", allowed="tcp://HOST:PORT of a running scheduler, or local"
                                  ) from None
-            self.workers = max(1, sum(self.client.nthreads().values()))
+            self.workers = self._threads()
+            log.info("connected to the Dask scheduler at %s (%d worker threads)", self.address, self.workers)
         return self
+
+    def _threads(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
 
     def __exit__(self, *exc: Any) -> None:
         try:
@@ -143,18 +149,19 @@ class Dask:
     def imap_unordered(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, Result]]:
         from distributed import wait
 
-        # The context travels with each task (a few tens of kB) rather than being scattered once, so
+        # The context travels with each task (a few kB) rather than being scattered once, so
         # a task never depends on data held by a worker that may die.
         client, ctx = self.client, self.ctx
+        limit = (lambda: 2 * self._threads()) if self.cluster is None else 2 * self.workers
         yield from _bounded(lambda c: client.submit(run_chunk, ctx, c, pure=False),
-                            lambda fs: wait(list(fs), return_when="FIRST_COMPLETED"), chunks, 2 * self.workers)
+                            lambda fs: wait(list(fs), return_when="FIRST_COMPLETED"), chunks, limit)
 
 
-def make_executor(ctx: Context, *, workers: int = 2, scheduler: str | None = None, in_process: bool = False
-                  ) -> InProcess | Processes | Dask:
-    """The executor the CLI options ask for (see the module doc)."""
+def make_executor(ctx: Context, *, workers: int = 2, scheduler: str | None = None) -> InProcess | Processes | Dask:
+    """The executor the CLI options ask for: Dask with a scheduler, else ``workers`` local processes
+    (in this process if 0)."""
     if scheduler:
         return Dask(ctx, scheduler, workers)
-    if in_process or workers <= 0:
+    if workers <= 0:
         return InProcess(ctx)
     return Processes(ctx, workers)

@@ -147,6 +147,11 @@ def run_sweep(rs: ResolvedSpec, out: Path | str, *, workers: int = 2, scheduler:
                 raise InputError(f"{str(store.root)!r} holds a sweep of a different spec; cannot resume it: "
                                  + "; ".join(diff or ["(spec hash differs)"]), path="--resume",
                                  allowed="the same spec and options as the first run, or another --out folder")
+            from sim import __version__
+
+            if manifest.get("package", {}).get("version") != __version__:
+                log.warning("the sweep was started with escalation-sim %s, this is %s: runs made by the two "
+                            "versions may differ", manifest.get("package", {}).get("version"), __version__)
             design = store.read_design()
             removed = store.clean_temporary()
             if removed:

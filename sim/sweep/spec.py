@@ -42,7 +42,7 @@ from sim.scenario_io import (
     validate_data,
 )
 
-from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, expand_outcomes, timeseries_columns
+from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, REACHED, expand_outcomes, timeseries_columns
 
 __all__ = ["DESIGNS", "ENGINES", "ParameterSpec", "DesignSpec", "TimeseriesSpec", "SweepSpec", "Factor",
            "ResolvedSpec", "load_spec", "scenario_at", "DEFAULT_CHUNK_SIZE"]
@@ -335,8 +335,8 @@ def _check_parameter(ck: _Checker, i: int, p: ParameterSpec, known: dict[str, Pa
         return None
     if p.range is not None:
         if kind in ("bool", "choice"):
-            ck.add(loc + ("range",), f"{p.path} takes {bound_info.bounds}, not a range; list them with 'values'",
-                   bound_info.bounds)
+            takes = "true or false" if kind == "bool" else bound_info.bounds
+            ck.add(loc + ("range",), f"{p.path} takes {takes}, not a range; list the values with 'values'", takes)
             return None
         if len(p.range) != 2:
             ck.add(loc + ("range",), f"a range is [low, high], got {len(p.range)} numbers")
@@ -362,25 +362,23 @@ def _check_parameter(ck: _Checker, i: int, p: ParameterSpec, known: dict[str, Pa
         return None
     out: list[Any] = []
     for j, v in enumerate(values):
-        vloc = loc + ("values", j)
+        problem = None
         if kind == "bool":
-            ok = isinstance(v, bool)
+            problem = None if isinstance(v, bool) else "is not true or false"
         elif kind == "choice":
-            ok = v in (info.choices or []) and not isinstance(v, bool)
-        elif kind == "int":
-            ok = _is_number(v) and float(v).is_integer() and _in_bounds(v, info)
-            v = int(v) if ok else v
+            problem = None if v in (info.choices or []) and not isinstance(v, bool) else "is not one of the choices"
+        elif not _is_number(v) or (kind == "int" and not float(v).is_integer()):
+            problem = f"is not {'a whole number' if kind == 'int' else 'a number'}"
+        elif not _in_bounds(v, bound_info):
+            problem = "is outside the schema's bounds"
         else:
-            ok = _is_number(v) and _in_bounds(v, bound_info)
-            v = float(v) if ok else v
-        if not ok:
-            what = {"bool": "true or false", "int": "a whole number", "choice": "one of the choices"}.get(kind,
-                                                                                                      "a number")
-            ck.add(vloc, f"{_fmt(v)} is not allowed for {p.path} ({what} within the schema's bounds)",
-                   bound_info.bounds if kind != "bool" else "true, false")
+            v = int(v) if kind == "int" else float(v)
+        if problem:
+            ck.add(loc + ("values", j), f"{_fmt(v)} {problem} of {p.path}",
+                   "true, false" if kind == "bool" else bound_info.bounds)
             return None
         if v in out:
-            ck.add(vloc, f"{_fmt(v)} is listed twice")
+            ck.add(loc + ("values", j), f"{_fmt(v)} is listed twice")
             return None
         out.append(v)
     return Factor(p.path, p.role, kind, values=tuple(out))
@@ -403,8 +401,8 @@ def _check_design(ck: _Checker, d: DesignSpec, n_factors: int) -> None:
     if d.kind == "sobol" and d.samples is not None and d.samples & (d.samples - 1):
         ck.add(("design", "samples"), f"{d.samples} is not a power of two (Sobol sequences need one)",
                f"e.g. {1 << max(1, round(math.log2(d.samples)))}")
-    if d.kind == "sobol" and n_factors < 2:
-        ck.add(("parameters",), "a sobol design needs at least two parameters")
+    if d.kind == "sobol" and d.second_order and n_factors < 2:
+        ck.add(("design", "second_order"), "second-order indices need at least two parameters")
 
 
 def design_size(spec: SweepSpec, factors: Sequence[Factor]) -> int:
@@ -492,7 +490,9 @@ def load_spec(path: str | Path, *, points: int | None = None, replicates: int | 
     data, grid_points = _apply_cli(raw, lines, points, replicates, engine)
     spec: SweepSpec = validate_data(data, lines, model=SweepSpec, file=file)
     if spec.name is None:
-        spec.name = path.stem if path.stem[:1].isalnum() else "sweep"
+        from sim.results import safe_name
+
+        spec.name = safe_name(path.stem)
     ck = _Checker(lines, file)
 
     # the base scenario (relative to the spec's folder, or a name under scenarios/)
@@ -530,12 +530,11 @@ def load_spec(path: str | Path, *, points: int | None = None, replicates: int | 
             factors.append(f)
     _check_design(ck, spec.design, len(spec.parameters))
 
-    outcomes: list[str] = []
     for i, name in enumerate(spec.outcomes):
         if name != "reached" and name not in OUTCOME_NAMES:
             guess = _suggest(name, [*OUTCOME_NAMES, "reached"])
             ck.add(("outcomes", i), f"unknown outcome {name!r}" + (f"; did you mean {guess!r}?" if guess else ""),
-                   ", ".join([*OUTCOME_NAMES[:13], "reached", "reached_<rung>"]))
+                   ", ".join([*(n for n in OUTCOME_NAMES if n not in REACHED), "reached", "reached_<rung>"]))
     outcomes = expand_outcomes([n for n in spec.outcomes if n == "reached" or n in OUTCOME_NAMES])
 
     ts_cols: list[str] = []

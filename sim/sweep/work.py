@@ -173,6 +173,8 @@ def run_chunk(ctx: Context, chunk: Chunk) -> tuple[pa.Table, pa.Table | None]:
                               "point": np.int64(point), "replicate": np.arange(r0, r1, dtype=np.int64)})
         for f, v in zip(ctx.factors, values):
             frame[f.path] = pd.array([v] * len(frame), dtype=f.dtype)
+        if not np.array_equal(out["replicate"].to_numpy(), frame["run"].to_numpy()):
+            raise RuntimeError(f"the {ctx.engine} engine returned runs {k0}..{k0 + r1 - r0 - 1} out of order")
         frames.append(pd.concat([frame, standardize(out, list(ctx.outcomes))], axis=1))
         if ts is not None:
             keep = ts[ts["day"].isin(sample_days(scenario.days, ctx.ts_every))]

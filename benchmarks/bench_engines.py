@@ -1,0 +1,160 @@
+"""Mesa engine vs ensemble engine on the 365-day baseline (issue: fast ensemble engine).
+
+Usage::
+
+    python benchmarks/bench_engines.py [--mesa-runs 20] [--sizes 1000 10000 100000]
+                                       [--scenario baseline] [--cpu 0] [--write]
+
+Every measurement runs in a fresh subprocess pinned to one CPU (``--cpu``; as
+``taskset -c 0``), so peak memory (``ru_maxrss``) is that of one job alone and
+both engines get one core.  Each subprocess first warms up (imports, a small
+run), then times the job: wall time and CPU time of the process (the box may be
+shared; CPU time is the figure that does not depend on other load).
+
+* Mesa: ``--mesa-runs`` runs of :func:`sim.runner.run_replicates` (model, 365
+  steps, per-day table and event log), replicate-runs per second.
+* Ensemble, per size: :func:`sim.ensemble.outcomes_at_horizon` (per-replicate
+  outcomes, no per-day table; blocks of 10,000) and, up to 10,000 replicates,
+  :func:`sim.ensemble.run_ensemble` (the full per-day table).
+
+Prints a markdown table; ``--write`` also writes ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def _child(mode: str, size: int, scenario: str, days: int) -> dict:
+    import resource
+
+    import numpy as np
+
+    from sim.ensemble import outcomes_at_horizon, prepare_scenario, run_ensemble
+    from sim.runner import run_replicates
+
+    s = prepare_scenario(scenario, days=days)
+    if mode == "mesa":
+        run_replicates(s, 1, seed=99)  # warm-up
+        w, c = time.perf_counter(), time.process_time()
+        run_replicates(s, size, seed=0)
+    else:
+        outcomes_at_horizon(s, 200, seed=99)  # warm-up
+        w, c = time.perf_counter(), time.process_time()
+        if mode == "outcomes":
+            out = outcomes_at_horizon(s, size, seed=0)
+            assert len(out) == size
+        else:
+            ts, _ = run_ensemble(s, size, seed=0)
+            assert len(ts) == size * s.days
+    wall, cpu = time.perf_counter() - w, time.process_time() - c
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {"mode": mode, "size": size, "wall": wall, "cpu": cpu, "maxrss_mb": rss_mb, "numpy": np.__version__}
+
+
+def _run_child(mode: str, size: int, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, str(size), "--scenario", args.scenario,
+           "--days", str(args.days)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def pin() -> None:
+        if args.cpu >= 0 and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {args.cpu})
+
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, preexec_fn=pin, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mesa-runs", type=int, default=20)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--table-max", type=int, default=10000, help="largest size also run with the per-day table")
+    ap.add_argument("--scenario", default="baseline")
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--cpu", type=int, default=0, help="CPU to pin each job to (-1: no pinning)")
+    ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    ap.add_argument("--child", nargs=2, metavar=("MODE", "SIZE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child[0], int(args.child[1]), args.scenario, args.days)))
+        return
+
+    rows = []
+    mesa = _run_child("mesa", args.mesa_runs, args)
+    rows.append(mesa)
+    print(f"mesa: {args.mesa_runs} runs in {mesa['wall']:.1f} s wall, {mesa['cpu']:.1f} s CPU", flush=True)
+    for size in args.sizes:
+        for mode in ("outcomes", "table"):
+            if mode == "table" and size > args.table_max:
+                continue
+            r = _run_child(mode, size, args)
+            rows.append(r)
+            print(f"{mode} {size}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, {r['maxrss_mb']:.0f} MB", flush=True)
+
+    mesa_rate_wall = mesa["size"] / mesa["wall"]
+    mesa_rate_cpu = mesa["size"] / mesa["cpu"]
+    lines = [
+        "| engine | output | replicates | wall (s) | CPU (s) | replicate-runs/s (CPU) | x Mesa (CPU) | peak RSS (MB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        engine = "Mesa" if r["mode"] == "mesa" else "ensemble"
+        output = {"mesa": "per-day table + events", "outcomes": "outcomes at horizon",
+                  "table": "per-day table"}[r["mode"]]
+        rate = r["size"] / r["cpu"]
+        lines.append(f"| {engine} | {output} | {r['size']:,} | {r['wall']:.2f} | {r['cpu']:.2f} | {rate:,.0f} | "
+                     f"{rate / mesa_rate_cpu:,.0f} | {r['maxrss_mb']:,.0f} |")
+    table = "\n".join(lines)
+    print()
+    print(table)
+    print(f"\nMesa: {mesa_rate_wall:.2f} runs/s wall ({mesa['wall'] / mesa['size']:.3f} s/run), "
+          f"{mesa_rate_cpu:.2f} runs/s CPU")
+    if args.write:
+        cmd = "PYTHONPATH=. python benchmarks/bench_engines.py " + " ".join(
+            a for a in sys.argv[1:] if a != "--write") + " --write"
+        cpu_model = ""
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    cpu_model = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        text = f"""# Engine benchmark: Mesa vs ensemble
+
+Scenario `{args.scenario}`, {args.days} days.  Command (from the repository root):
+
+```
+{cmd.strip()}
+```
+
+Each job ran in its own subprocess pinned to CPU {args.cpu} (one core), after a warm-up run.
+The box ({cpu_model or platform.processor()}, {os.cpu_count()} cores) is shared with other work, so
+wall times vary with load; CPU time (``time.process_time``) of the job is the stable figure and the
+one the rates use.  Peak RSS is the subprocess's ``ru_maxrss`` (imports included, about 150 MB).
+
+{table}
+
+* Mesa: {mesa_rate_cpu:.2f} replicate-runs/s of CPU ({mesa['cpu'] / mesa['size']:.3f} s per run;
+  {mesa_rate_wall:.2f} runs/s wall).
+* "outcomes at horizon" is `sim.ensemble.outcomes_at_horizon` (totals, max rung, first fatal day per
+  replicate; no per-day table), run in blocks of 10,000 replicates, so memory stays flat beyond 10,000.
+* "per-day table" is `sim.ensemble.run_ensemble` (the Mesa engine's per-day columns, R x 365 rows).
+"""
+        (HERE / "RESULTS.md").write_text(text)
+        print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
