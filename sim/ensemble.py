@@ -879,10 +879,11 @@ class EnsembleEngine:
         lo, hi = self._staged_from, self.day + 1
         if hi > lo:
             n = hi - lo
-            for k in range(len(self._int_names)):
-                self._tab_int[k, :, lo:hi] = self._stage_int[:n, k].T
-            for k in range(len(self._float_names)):
-                self._tab_float[k, :, lo:hi] = self._stage_float[:n, k].T
+            # transpose in blocks of replicates, so that source and destination pages stay few
+            for r0 in range(0, self.R, 512):
+                r1 = min(r0 + 512, self.R)
+                self._tab_int[:, r0:r1, lo:hi] = self._stage_int[:n, :, r0:r1].transpose(1, 2, 0)
+                self._tab_float[:, r0:r1, lo:hi] = self._stage_float[:n, :, r0:r1].transpose(1, 2, 0)
         self._staged_from = hi
 
     # ================================================================== outputs

@@ -40,7 +40,6 @@ import pandas as pd
 from sim import rules
 from sim.compiled import Compiled
 from sim.ensemble import CAMPAIGN, ORDER_RING, SCRIPTED, EnsembleEngine
-from sim.schema import Scenario
 
 __all__ = [
     "PER_REPLICATE_ATTACK",

@@ -11,13 +11,13 @@ prior can never propose a value the schema would refuse.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from pydantic import BaseModel
 
-from sim.schema import Base, Group, ParamInfo, Scenario, iter_parameters
+from sim.schema import ParamInfo, Scenario, iter_parameters
 
 __all__ = [
     "FreeParameter",

@@ -24,7 +24,7 @@ import platform
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -180,6 +180,8 @@ def calibrate(scenario: Any = "baseline", targets: str | Path | None = None, *, 
                        reevaluate=settings.smm_reevaluate, progress=say)
     timings["smm"] = time.perf_counter() - t0
     say(f"SMM: J={smm.objective:.4g} after {smm.evaluations} evaluations, {timings['smm']:.1f} s")
+    # the estimate as shipped (4 significant digits), so that every check below runs what baseline.yaml loads
+    smm.theta = np.array([float(_round(float(v))) for v in smm.theta])
     calibrated = apply_values(base, values_of(smm.theta, free))
 
     # ------------------------------------------------------------------ checks
@@ -320,7 +322,7 @@ def _round(v: Any) -> Any:
 
 
 def _fmt(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
+    return f"{v:.4g}" if isinstance(v, (int, float, np.number)) else str(v)
 
 
 def summary_json(o: Outcome) -> dict[str, Any]:

@@ -113,12 +113,8 @@ class PosteriorPlan:
     draws: pd.DataFrame  # one row per replicate: replicate, draw, the applied columns
 
 
-def _override_paths(overrides: Sequence[str], s: Scenario) -> set[str]:
-    out = set()
-    for item in overrides:
-        path = str(item).partition("=")[0].strip()
-        out.add(path)
-    return out
+def _override_paths(overrides: Sequence[str]) -> set[str]:
+    return {str(item).partition("=")[0].strip() for item in overrides}
 
 
 def posterior_plan(scenario: Scenario, posterior: pd.DataFrame, replicates: int, seed: int, *,
@@ -130,7 +126,7 @@ def posterior_plan(scenario: Scenario, posterior: pd.DataFrame, replicates: int,
         from sim.scenario_io import load_scenario
 
         ref = load_scenario(reference) if isinstance(reference, str) else reference
-    set_paths = _override_paths(overrides, scenario)
+    set_paths = _override_paths(overrides)
     applied, kept = [], []
     for col in posterior.columns:
         concrete = expand_path(col, scenario)
@@ -138,9 +134,9 @@ def posterior_plan(scenario: Scenario, posterior: pd.DataFrame, replicates: int,
             kept.append(col)
             continue
         if ref is not None:
-            mine = [get_value_concrete(scenario, p) for p in concrete]
+            mine = [get_value(scenario, p) for p in concrete]
             try:
-                theirs = [get_value_concrete(ref, p) for p in concrete]
+                theirs = [get_value(ref, p) for p in concrete]
             except ValueError:
                 theirs = None
             if theirs is None or any(not _same(a, b) for a, b in zip(mine, theirs)):
@@ -152,10 +148,6 @@ def posterior_plan(scenario: Scenario, posterior: pd.DataFrame, replicates: int,
     draws.insert(0, "draw", rows)
     draws.insert(0, "replicate", np.arange(first_replicate, first_replicate + replicates, dtype=np.int64))
     return PosteriorPlan(applied, kept, rows, draws)
-
-
-def get_value_concrete(s: Scenario, path: str) -> Any:
-    return get_value(s, path)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -16,8 +16,10 @@ slack)`` are penalised too.  Without it the one-sided figures put no ceiling
 on attack levels or strike sizes and the posterior would just copy the prior's
 upper edge.  ``slack = inf`` gives the purely one-sided hinge.
 
-Statistics are computed per replicate from the per-day table (see
-:class:`Design`).  In the ``scripted`` design the two provocations the sources
+Statistics are computed per replicate from per-day arrays (day counts, and the
+sizes of the proportionate and campaign orders placed each day; see
+:data:`sim.calibration.engine.DAY_ARRAYS` and :meth:`Design.statistics`).  In the
+``scripted`` design the two provocations the sources
 describe (the Erbil attack of 25 Dec 2023, the Jordan attack of late January
 2024) are forced as scripted shocks, and the doctrine statistics measure the
 model's answer to them; in the ``natural`` design the same statistics are
@@ -47,6 +49,7 @@ __all__ = [
     "make_bands",
     "distances",
     "fit_table",
+    "RESPONSE_WINDOW",
 ]
 
 UPPER_SLACK = 0.5
@@ -62,7 +65,8 @@ SUPPORTED_STATISTICS = (
 )
 
 RESPONSE_WINDOW = 7
-"""Days after a casualty-producing provocation in which its answer is looked for; no strike -> lag 8."""
+"""Days after a casualty-producing provocation in which the order answering it is looked for.
+With no order in the window the lag is ``RESPONSE_WINDOW + 1 + strike_delay`` and the facilities 0."""
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--targets", type=Path, default=None, metavar="FILE",
                    help="seed record with calibration_targets (default seeds/events.yaml)")
     p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
-                   help="output folder (default: the repository's calibration/, the shipped outputs); "
-                        "existing files of the same names are replaced")
+                   help="output folder (default: the repository's calibration/, the shipped outputs; with "
+                        "--quick, results/calibration-quick/); existing files of the same names are replaced")
     p.add_argument("--budget", type=at_least(1000), default=None, metavar="N",
                    help="most model runs ABC-SMC may use (default 150000; 25000 with --quick)")
     p.add_argument("--seed", type=seed_int, default=0, metavar="S", help="root random seed (default 0)")
@@ -64,7 +64,10 @@ def main(args: argparse.Namespace) -> int:
         settings.draws = max(settings.draws, args.particles)
     if args.targets is not None and not args.targets.is_file():
         raise InputError(f"targets file {args.targets} not found", path="--targets")
-    out = args.out if args.out is not None else DEFAULT_OUT
+    if args.out is not None:
+        out = args.out
+    else:  # a --quick calibration must not replace the shipped one by accident
+        out = Path("results") / "calibration-quick" if args.quick else DEFAULT_OUT
     try:
         outcome = calibrate("baseline", args.targets, seed=args.seed, settings=settings, out=out,
                             figures=args.figures, progress=log.info)
