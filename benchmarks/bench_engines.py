@@ -33,6 +33,23 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+SECTION = "## Engines: Mesa vs ensemble (`benchmarks/bench_engines.py`)"
+"""Heading of this benchmark's section of RESULTS.md (other benchmarks own the other sections)."""
+
+
+def write_section(path: Path, text: str) -> None:
+    """Replace this benchmark's section of ``path`` (from :data:`SECTION` to the next ``## `` heading),
+    or add it at the top; the other sections are kept as they are."""
+    old = path.read_text() if path.exists() else ""
+    lines = old.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
+    block = text.rstrip("\n") + "\n\n"
+    if start is None:
+        new = block + old.lstrip("\n")
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        new = "".join(lines[:start]) + block + "".join(lines[end:])
+    path.write_text(new)
 
 
 def _child(mode: str, size: int, scenario: str, days: int) -> dict:
@@ -142,7 +159,15 @@ def main() -> None:
                     break
         except OSError:
             pass
-        text = f"""# Engine benchmark: Mesa vs ensemble
+        targets = ""
+        by = {(r["mode"], r["size"]): r for r in rows}
+        for mode, label in (("outcomes", "outcomes at horizon"), ("table", "per-day table")):
+            r = by.get((mode, 10000))
+            if r is not None:
+                targets += (f"* Issue targets, 10,000 replicates ({label}): <= 5 s -> {r['wall']:.2f} s wall / "
+                            f"{r['cpu']:.2f} s CPU first run, {r['wall2']:.2f} s / {r['cpu2']:.2f} s second run; "
+                            f">= 100x Mesa -> {10000 / min(r['cpu'], r['cpu2']) / mesa_rate_cpu:.0f}x.\n")
+        text = f"""{SECTION}
 
 Scenario `{args.scenario}`, {args.days} days.  Command (from the repository root):
 
@@ -165,8 +190,9 @@ use the faster of the two runs.  Peak RSS is the subprocess's ``ru_maxrss`` (imp
 * "outcomes at horizon" is `sim.ensemble.outcomes_at_horizon` (totals, max rung, first fatal day per
   replicate; no per-day table), run in blocks of 10,000 replicates, so memory stays flat beyond 10,000.
 * "per-day table" is `sim.ensemble.run_ensemble` (the Mesa engine's per-day columns, R x 365 rows).
+{targets}
 """
-        (HERE / "RESULTS.md").write_text(text)
+        write_section(HERE / "RESULTS.md", text)
         print(f"wrote {HERE / 'RESULTS.md'}")
 
 

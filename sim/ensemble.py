@@ -153,7 +153,7 @@ days.  Set to True together with the fix in ``sim/agents.py`` (see the report)."
 MISSILE = WEAPONS.index("missile")
 STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "scripted")
 """Labels of US strikes, as in the Mesa event log (the engine keeps their index)."""
-CAMPAIGN, SCRIPTED = STRIKE_LABELS.index("campaign"), STRIKE_LABELS.index("scripted")
+PROPORTIONATE, CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, SCRIPTED = range(len(STRIKE_LABELS))
 DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
               "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
               "militia_injured", "militia_killed")
@@ -291,11 +291,11 @@ class EnsembleEngine:
 
         # ---- state
         self.intact = np.tile(c.fac_total, (R, 1))
-        self.health = np.ascontiguousarray(np.broadcast_to(c.owner_kind_health(c.fac_total), (R, c.n_owners, K)))
+        self.health = np.broadcast_to(c.owner_kind_health(c.fac_total), (R, c.n_owners, K)).copy()
         self.damaged = np.zeros(R, dtype=bool)
         # stocks are stored weapon-major, (W, R, G), so sums over weapons are plane additions;
         # ``self.stock`` is the (R, G, W) view the rules see.
-        self._stock = np.ascontiguousarray(np.broadcast_to(c.stock0.T[:, None, :], (W, R, G)))
+        self._stock = np.broadcast_to(c.stock0.T[:, None, :], (W, R, G)).copy()
         self.revenge = np.zeros((R, G))
         self.grievance = np.zeros((R, G))
         self.excitation = np.zeros((R, G))
@@ -595,8 +595,7 @@ class EnsembleEngine:
                 self.camp_start[ci] = d + cp.delay_days
                 self.camp_end[ci] = d + cp.delay_days + cp.days
                 self.camp_first[ci] = rules.campaign_first_wave(kil[ci], pressure[is_camp], cp.first_wave_targets,
-                                                                cp.targets_per_fatality,
-                                                                us.size_gain)
+                                                                cp.targets_per_fatality, us.size_gain)
                 self.camp_focus[ci] = self.g_fatal[ci]
                 if self.events_on:
                     self._log(ci, "US", "order", "campaign", "scheduled",
@@ -640,12 +639,12 @@ class EnsembleEngine:
             idx = np.flatnonzero(due)
             w = rules.owner_weights(self.pend_focus[slot, idx], spread[idx], sc.focus_attacker, self._irgc_share,
                                     self._iran_share)
-            orders.append((0, idx, due[idx].copy(), pp.targets_per_facility, w[:, c.fac_owner] * kinds,
+            orders.append((PROPORTIONATE, idx, due[idx].copy(), pp.targets_per_facility, w[:, c.fac_owner] * kinds,
                            pp.munitions_per_target))
             due.fill(0)
             self.pend_focus[slot].fill(0.0)
         cs = self.camp_start
-        on = (cs >= 0) & (cs <= d) & (d < self.camp_end)
+        on = (cs >= 0) & (cs <= d) & (d < self.camp_end)  # pre-filter; rules.campaign_day_targets decides
         if on.any():
             idx = np.flatnonzero(on)
             n = rules.campaign_day_targets(d, cs[idx], self.camp_end[idx], self.camp_first[idx], cp.follow_on_targets,
@@ -655,13 +654,14 @@ class EnsembleEngine:
                 idx, n = idx[go], n[go]
                 w = rules.owner_weights(self.camp_focus[idx], spread[idx], sc.focus_attacker, self._irgc_share,
                                         self._iran_share)
-                orders.append((1, idx, n, cp.targets_per_facility, w[:, c.fac_owner] * kinds, cp.munitions_per_target))
+                orders.append((CAMPAIGN, idx, n, cp.targets_per_facility, w[:, c.fac_owner] * kinds,
+                               cp.munitions_per_target))
         pdr = self.pend_direct[slot]
         if pdr.any():
             idx = np.flatnonzero(pdr)
             w = self._direct_weights[c.fac_owner] * kinds
-            orders.append((2, idx, pdr[idx].copy(), cp.targets_per_facility, np.broadcast_to(w, (idx.size, self.F)),
-                           dr.munitions_per_target))
+            orders.append((DIRECT_RESPONSE, idx, pdr[idx].copy(), cp.targets_per_facility,
+                           np.broadcast_to(w, (idx.size, self.F)), dr.munitions_per_target))
             pdr.fill(0)
         if len(orders) == 1:
             self._strike(*orders[0])
@@ -684,8 +684,8 @@ class EnsembleEngine:
         if rules.preemption_due(d, pe.enabled, pe.start_day, pe.interval_days, pe.targets):
             stock = self._stock.sum(axis=0)
             w = rules.owner_weights(np.zeros_like(stock), stock, 0.0, self._irgc_share, 0.0)
-            self._strike(3, self._all, pe.targets, pe.targets_per_facility, w[:, c.fac_owner] * self._preempt_kinds,
-                         pe.munitions_per_target)
+            self._strike(PREEMPTIVE, self._all, pe.targets, pe.targets_per_facility,
+                         w[:, c.fac_owner] * self._preempt_kinds, pe.munitions_per_target)
 
     def _strike(self, label: Any, idx: np.ndarray, n_targets: Any, per_facility: Any, weight: np.ndarray,
                 munitions_per_target: Any) -> None:

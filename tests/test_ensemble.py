@@ -301,6 +301,16 @@ def test_engine_state_and_per_replicate_parameters():
     assert (eng.stock >= 0).all() and (eng.intact <= c.fac_total).all()
 
 
+def test_single_replicate_runs_and_state_is_writeable():
+    c = compile_scenario(Scenario(days=40))
+    eng = EnsembleEngine(c, 1, block_rng(0, 0, 1))
+    arrays = {k: v for k, v in vars(eng).items() if isinstance(v, np.ndarray)}
+    assert all(v.flags.writeable for v in arrays.values()), [k for k, v in arrays.items() if not v.flags.writeable]
+    eng.run()
+    assert len(eng.timeseries()) == 40
+    assert len(run_ensemble(Scenario(days=40), 1, seed=2, events=True)[0]) == 40
+
+
 def test_engines_step_by_step_interface():
     c = compile_scenario(Scenario(days=5))
     eng = EnsembleEngine(c, 4, block_rng(0, 0, 4))
