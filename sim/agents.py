@@ -63,7 +63,7 @@ class MilitiaGroup(Agent):
     def capacity(self) -> float:
         """Reported capacity in [0, 1]: launch capacity times coordination."""
         cap, coord, _ = self.capability()
-        return cap * coord
+        return float(rules.reported_capacity(cap, coord))
 
     def step(self) -> None:
         m, c, g = self.model, self.model.c, self.index
@@ -203,11 +203,11 @@ class UnitedStates(Agent):
         self.campaign_focus = np.zeros(model.c.n_groups)
 
     def campaign_active(self, day: int) -> bool:
-        return self.campaign_start >= 0 and day < self.campaign_end
+        return bool(rules.campaign_active(day, self.campaign_start, self.campaign_end))
 
     def _shares(self) -> tuple[float, float]:
         sc = self.model.scenario.us.doctrine.scope
-        return (sc.irgc_share if sc.irgc_facilities else 0.0), (sc.iran_share if sc.inside_iran else 0.0)
+        return rules.strike_shares(sc.irgc_facilities, sc.irgc_share, sc.inside_iran, sc.iran_share)
 
     def decide(self) -> None:
         """Turn today's events into orders (mechanism 3: triggers, approval, size, delay)."""
@@ -222,9 +222,8 @@ class UnitedStates(Agent):
                                            tr.pressure_gain, tr.host_pressure_weight)
             if m.rng.random() < p:
                 pressure = self.domestic + m.outside
-                focus = np.array([g.injury_events + g.fatal_events for g in m.groups], dtype=float)
-                if not focus.any():
-                    focus = np.array([g.attacks for g in m.groups], dtype=float)
+                focus = rules.response_focus([g.injury_events for g in m.groups], [g.fatal_events for g in m.groups],
+                                             [g.attacks for g in m.groups])
                 if camp and doc.campaign.enabled and not self.campaign_active(d):
                     cp = doc.campaign
                     self.campaign_start = d + cp.delay_days
@@ -235,7 +234,7 @@ class UnitedStates(Agent):
                     m.log("US", "order", "campaign", "scheduled", f"first_wave_day={self.campaign_start} targets={self.campaign_first}")
                 elif d - self.last_proportionate_order >= doc.proportionate.cooldown_days:
                     pp = doc.proportionate
-                    nfac = int(rules.proportionate_facilities(injured + 2 * killed, pressure, pp.facilities_base,
+                    nfac = int(rules.proportionate_facilities(rules.casualty_score(injured, killed), pressure, pp.facilities_base,
                                                               pp.facilities_per_casualty, pp.max_facilities, us.size_gain))
                     due = d + pp.delay_days
                     self.pending_targets[due] += nfac * pp.targets_per_facility
@@ -259,8 +258,9 @@ class UnitedStates(Agent):
                      pp.munitions_per_target)
         if self.campaign_start >= 0 and self.campaign_start <= d < self.campaign_end:
             cp = doc.campaign
-            n = self.campaign_first if d == self.campaign_start else (
-                cp.follow_on_targets if m.rng.random() < cp.follow_on_probability else 0)
+            u = 1.0 if d == self.campaign_start else m.rng.random()
+            n = int(rules.campaign_day_targets(d, self.campaign_start, self.campaign_end, self.campaign_first,
+                                               cp.follow_on_targets, cp.follow_on_probability, u))
             if n > 0:
                 w = rules.owner_weights(self.campaign_focus, spread, doc.scope.focus_attacker, irgc_share, iran_share)
                 m.strike("campaign", n, cp.targets_per_facility, w, retaliation_kinds, cp.munitions_per_target)
@@ -269,7 +269,7 @@ class UnitedStates(Agent):
             m.strike("direct_response", int(self.pending_direct[d]), doc.campaign.targets_per_facility,
                      m.scope_weights(dr.target), retaliation_kinds, dr.munitions_per_target)
         pe = doc.preemption
-        if pe.enabled and d >= pe.start_day and (d - pe.start_day) % pe.interval_days == 0 and pe.targets > 0:
+        if rules.preemption_due(d, pe.enabled, pe.start_day, pe.interval_days, pe.targets):
             stock = np.array([g.stock.sum() for g in m.groups])
             w = rules.owner_weights(np.zeros_like(stock), stock, 0.0, irgc_share, 0.0)
             m.strike("preemptive", pe.targets, pe.targets_per_facility, w,

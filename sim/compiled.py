@@ -102,9 +102,16 @@ class Compiled:
         return h.reshape(h.shape[:-1] + (self.n_owners, K))
 
     def kind_weight_by_facility(self, kind_weights) -> np.ndarray:
-        """(F,) weights of each facility's kind under a ``KindWeights`` block."""
-        w = np.array([getattr(kind_weights, k) for k in FACILITY_KINDS], dtype=float)
-        return w[self.fac_kind]
+        """(F,) weights of each facility's kind under a ``KindWeights`` block, normalised per owner.
+
+        Each owner's facilities share a total weight of 1 (0 if every kind is
+        weighted 0), so that multiplying by the owner weights of
+        :func:`sim.rules.owner_weights` makes those the owners' shares of a
+        strike whatever the number of facilities each owner has.
+        """
+        w = np.array([getattr(kind_weights, k) for k in FACILITY_KINDS], dtype=float)[self.fac_kind]
+        per_owner = np.bincount(self.fac_owner, weights=w, minlength=self.n_owners)[self.fac_owner]
+        return np.divide(w, per_owner, out=np.zeros_like(w), where=per_owner > 0)
 
 
 def _layout(n: int, lon: float, lat: float, radius: float = 0.6) -> list[tuple[float, float]]:
@@ -142,10 +149,7 @@ def compile_scenario(s: Scenario) -> Compiled:
         for c in g.reach:
             reach[gi, cidx[c]] = True
     exposure = np.array([b.exposure for b in bases], dtype=float)
-    # a group whose reachable bases all have zero exposure spreads evenly over them
-    mask = reach[:, base_country]
-    weights = mask * np.where(exposure > 0, exposure, 1e-12)[None, :]
-    base_probs = weights / weights.sum(axis=1, keepdims=True)
+    base_probs = rules.target_base_probabilities(exposure, base_country, reach)
 
     owner_ids = [g.id for g in groups] + [IRGC_ABROAD, HOMELAND]
     n_owner = len(owner_ids)

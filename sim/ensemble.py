@@ -145,11 +145,6 @@ STAGE = 32
 ORDER_RING = 64
 """Length of the pending-order ring buffers (every order delay is at most 60 days)."""
 
-COUNT_TODAY_IN_ATTACK_WINDOW = False
-"""Mirror of the Mesa engine: ``attacks_in_window`` is read before today's attacks
-are booked, so the attack-count trigger sees only the previous ``window_days - 1``
-days.  Set to True together with the fix in ``sim/agents.py`` (see the report)."""
-
 MISSILE = WEAPONS.index("missile")
 STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "scripted")
 """Labels of US strikes, as in the Mesa event log (the engine keeps their index)."""
@@ -567,9 +562,9 @@ class EnsembleEngine:
     # ------------------------------------------------------------------ United States
 
     def _window_attacks(self) -> np.ndarray:
-        """Attacks the attack-count trigger sees today (see :data:`COUNT_TODAY_IN_ATTACK_WINDOW`)."""
+        """Attacks within the last ``window_days`` days, today's included (as ``EscalationModel.attacks_in_window``)."""
         past = self.attack_ring.sum(axis=0) - self.attack_ring[self.day % self._window]
-        return past + self.n_attacks if COUNT_TODAY_IN_ATTACK_WINDOW else past
+        return past + self.n_attacks
 
     def _us_decide(self) -> None:
         """Triggers, approval, campaign or proportionate order (with cooldown), direct-response orders."""
@@ -768,10 +763,11 @@ class EnsembleEngine:
         ii = in_iran > 0
         if ii.any():
             j = idx[ii]
+            first_today = j[self.n_targets_in_iran[j] == 0]  # one exchange per day of strikes inside Iran
             self.territory_struck[j] = True
             self.n_targets_in_iran[j] += in_iran[ii]
             self._last_event[rules.EV_IRAN_STRUCK, j] = d
-            self._exchange(j)
+            self._exchange(first_today)
         if self.events_on:
             owners = np.asarray(c.owner_ids, dtype=object)
             hit = aim_by_owner > 0
@@ -824,7 +820,8 @@ class EnsembleEngine:
             w = rules.scope_weights(G, sh.scope, gidx)[c.fac_owner] * self._retaliation_kinds
             self._strike(SCRIPTED, idx, sh.targets, cp.targets_per_facility, w, cp.munitions_per_target)
         elif sh.kind == "iran_direct":
-            self._iran_direct(idx, bidx, sh.injured, sh.killed)
+            forced = sh.injured > 0 or sh.killed > 0  # otherwise the salvo is drawn as for any direct attack
+            self._iran_direct(idx, bidx, sh.injured if forced else None, sh.killed if forced else None)
 
     # ------------------------------------------------------------------ end of day
 

@@ -117,11 +117,12 @@ class EscalationModel(Model):
     @property
     def host_pressure(self) -> float:
         """Host-nation pressure: the scenario's series plus what strikes have added, at most 1."""
-        return float(min(1.0, self.c.host_exogenous[max(self.day, 0)] + self.us.host_endogenous))
+        return float(rules.host_pressure(self.c.host_exogenous[max(self.day, 0)], self.us.host_endogenous))
 
     def attacks_in_window(self, window: int) -> int:
+        """Attacks within the last ``window`` days, today's included."""
         lo = max(0, self.day - window + 1)
-        return int(self.daily_attacks[lo:self.day + 1].sum())
+        return int(self.daily_attacks[lo:self.day].sum()) + self.attacks
 
     def _end_day(self, d: int) -> None:
         c, s = self.c, self.scenario
@@ -208,8 +209,7 @@ class EscalationModel(Model):
         """Mechanism 5: a direct Iranian missile attack on a US base (a state-on-state exchange)."""
         c, ir = self.c, self.scenario.iran
         if base is None:
-            p = c.exposure / c.exposure.sum() if c.exposure.sum() > 0 else np.full(len(c.exposure), 1 / len(c.exposure))
-            base = int(self.rng.choice(len(p), p=p))
+            base = int(self.rng.choice(len(c.exposure), p=rules.direct_target_probabilities(c.exposure)))
         if injured is None or killed is None:
             m = WEAPONS.index("missile")
             n = int(self.rng.binomial(ir.direct_salvo, self.health[c.n_groups + 1, RM_STORE]))
@@ -235,17 +235,7 @@ class EscalationModel(Model):
 
     def scope_weights(self, scope: str, focus_group: int | None = None) -> np.ndarray:
         """Owner weights of a strike aimed only at militias, only at IRGC facilities abroad, or only inside Iran."""
-        g = self.c.n_groups
-        w = np.zeros(g + 2)
-        if scope == "irgc_facilities":
-            w[g] = 1.0
-        elif scope == "inside_iran":
-            w[g + 1] = 1.0
-        elif focus_group is not None:
-            w[focus_group] = 1.0
-        else:
-            w[:g] = 1.0
-        return w
+        return rules.scope_weights(self.c.n_groups, scope, focus_group)
 
     def strike(self, label: str, n_targets: int, per_facility: int, owner_w: np.ndarray, kind_w: np.ndarray,
                munitions_per_target: float) -> int:
@@ -275,10 +265,11 @@ class EscalationModel(Model):
         mil_by_owner = np.bincount(c.fac_owner, militants, minlength=n_own)
         harm_by_country = np.bincount(c.fac_country, harm, minlength=4)
         at, us_p, ir_p = s.militia.attack, s.us, s.iran
+        grievance = rules.grievance_added(harm_by_country, c.group_country, at.grievance_per_harm)
         for grp in self.groups:
             g = grp.index
             grp.revenge += float(rules.revenge_added(aim_by_owner[g], mil_by_owner[g], at.revenge_per_target, at.revenge_per_militant))
-            grp.grievance += at.grievance_per_harm * float(harm_by_country[c.group_country[g]])
+            grp.grievance += float(grievance[g])
         in_iran = int(alloc[c.fac_in_iran].sum())
         n_irgc = int(irgc.sum())
         abroad = ~c.fac_in_iran
@@ -301,10 +292,11 @@ class EscalationModel(Model):
         if n_irgc:
             self.mark(rules.EV_IRGC_KILLED)
         if in_iran:
+            if self.targets_in_iran == 0:  # one exchange per day of strikes inside Iran
+                self.exchanges[self.day] += 1
             ir.territory_struck = True
             self.targets_in_iran += in_iran
             self.mark(rules.EV_IRAN_STRUCK)
-            self.exchanges[self.day] += 1
         for f in hit.tolist():
             state = "destroyed" if self.intact[f] < 1.0 else "damaged"
             self.log("US", label, c.fac_names[f], state,
@@ -325,7 +317,7 @@ class EscalationModel(Model):
             if bidx is None:
                 cum = np.cumsum(c.base_probs[grp.index])
                 bidx = int(min(np.searchsorted(cum, self.rng.random() * cum[-1], side="right"), len(cum) - 1))
-            outcome = 3 if sh.killed else (2 if sh.injured else 1)
+            outcome = int(rules.scripted_attack_outcome(sh.injured, sh.killed))
             self.record_attack(grp, WEAPONS.index(sh.weapon), bidx, outcome, sh.injured, sh.killed, scripted=True)
         elif sh.kind == "strike" and sh.targets > 0:
             cp = self.scenario.us.doctrine.campaign
@@ -333,7 +325,8 @@ class EscalationModel(Model):
             self.strike("scripted", sh.targets, cp.targets_per_facility, self.scope_weights(sh.scope, gidx), kinds,
                         cp.munitions_per_target)
         elif sh.kind == "iran_direct":
-            self.iran_direct_attack(bidx, sh.injured, sh.killed)
+            forced = sh.injured > 0 or sh.killed > 0  # otherwise the salvo is drawn as for any direct attack
+            self.iran_direct_attack(bidx, sh.injured if forced else None, sh.killed if forced else None)
 
     # ------------------------------------------------------------------ convenience
 

@@ -139,10 +139,12 @@ def target_base_probabilities(exposure, base_country, reach):
     """Which base a group aims at: proportional to exposure among bases in reach.
 
     ``reach`` is a boolean (G, C) matrix over country codes, ``base_country``
-    the (B,) country codes.  Returns (G, B) probabilities.
+    the (B,) country codes.  Returns (G, B) probabilities; a group whose
+    reachable bases all have zero exposure spreads evenly over them.
     """
-    mask = reach[:, base_country]
+    mask = reach[:, base_country].astype(float)
     w = mask * exposure[None, :]
+    w = np.where(w.sum(axis=1, keepdims=True) > 0, w, mask)
     return w / w.sum(axis=1, keepdims=True)
 
 
@@ -306,7 +308,7 @@ def munitions_used(targets, munitions_per_target, rng):
 
 
 def credibility_gain(credibility, targets, gain):
-    """US deterrent credibility after a strike day of ``targets`` aimpoints.
+    """US deterrent credibility after a strike of ``targets`` aimpoints (applied per strike).
 
     ``C + gain * (1 - C) * min(1, targets / 10)``: saturating in both.
     """

@@ -237,7 +237,7 @@ class Base(Strict):
     country: Country = setting("iraq", "Country of the base", unit="")
     lon: float = setting(44.0, "Longitude", unit="degrees", ge=30, le=65)
     lat: float = setting(33.0, "Latitude", unit="degrees", ge=24, le=42)
-    personnel: int = param(500, "US personnel present (shown on the map; no rule uses it)", unit="people", ge=0, le=100000)
+    personnel: int = param(500, "US personnel present (for reference; no rule uses it)", unit="people", ge=0, le=100000)
     air_defence: float = param(0.4, "Chance that air defence intercepts a fully interceptable weapon", unit="probability", ge=0, le=1)
     exposure: float = param(1.0, "Attractiveness as a target and vulnerability of personnel (multiplies hit chances)", ge=0, le=3)
 

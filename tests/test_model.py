@@ -162,3 +162,48 @@ def test_model_invariants(p):
     if not s.allows_strikes_in_iran():
         assert df.targets_in_iran.sum() == 0  # nothing struck inside Iran unless allowed
         assert not any(e[2] != "order" and e[3].startswith("iran_homeland") for e in m.events)
+
+
+def test_attack_count_trigger_sees_todays_attacks():
+    s = Scenario(days=40)
+    tr = s.us.doctrine.triggers
+    tr.on_injury, tr.on_fatality, tr.attack_count, tr.window_days, tr.respond_probability = False, False, 1, 1, 1.0
+    tr.host_pressure_weight = 0.0  # approval stays certain
+    s.us.doctrine.proportionate.cooldown_days = 0
+    s = Scenario.model_validate(s.model_dump())
+    m = EscalationModel(s, rng=5).run()
+    attack_days = {e[0] for e in m.events if e[2] == "attack"}
+    order_days = {e[0] for e in m.events if e[2] == "order"}
+    assert attack_days and order_days == attack_days  # every day with an attack, and only those, orders a strike
+
+
+def test_two_strikes_inside_iran_on_one_day_are_one_exchange():
+    strike = dict(date="2023-10-19", kind="strike", targets=4, scope="inside_iran")
+    s = Scenario(days=10, shocks=[Shock(**strike), Shock(**strike)])
+    s.ladder.regional_war_exchanges = 2
+    s.militia.groups = [g.model_copy(update={"base_rate": 0.0}) for g in s.militia.groups]
+    s = Scenario.model_validate(s.model_dump())
+    m = EscalationModel(s, rng=0).run()
+    assert m.exchanges[2] == 1
+    assert m.max_rung == 7  # sponsor territory, not regional war
+
+
+def test_scripted_direct_attack_without_casualties_fires_a_salvo():
+    s = Scenario(days=5, shocks=[Shock(date="2023-10-18", kind="iran_direct", base="erbil")])
+    m = EscalationModel(s, rng=0).run()
+    direct = [e for e in m.events if e[2] == "direct_attack"]
+    assert len(direct) == 1 and "missiles=" in direct[0][5] and direct[0][3] == "erbil"
+
+
+def test_kind_weights_give_each_owner_its_share():
+    from sim.compiled import compile_scenario
+
+    s = Scenario()
+    c = compile_scenario(s)
+    w = c.kind_weight_by_facility(s.us.doctrine.scope.kind_weights)
+    per_owner = np.bincount(c.fac_owner, weights=w, minlength=c.n_owners)
+    np.testing.assert_allclose(per_owner, 1.0)
+    only_storage = s.us.doctrine.preemption.kind_weights.model_copy(
+        update={"command_control": 0.0, "intelligence": 0.0, "logistics": 0.0, "rocket_missile_storage": 0.0})
+    w = c.kind_weight_by_facility(only_storage)
+    assert set(np.flatnonzero(w)) == set(np.flatnonzero(c.fac_kind == 3))

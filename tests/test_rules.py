@@ -264,3 +264,8 @@ def test_ladder_has_at_least_eight_rungs_with_conditions():
     assert len(rules.RUNGS) >= 9
     assert all(cond for _, cond in rules.RUNGS)
     assert len(set(rules.RUNG_NAMES)) == len(rules.RUNGS)
+
+
+def test_target_base_probabilities_zero_exposure_spreads_evenly():
+    p = rules.target_base_probabilities(np.array([0.0, 0.0, 2.0]), np.array([0, 0, 1]), np.array([[True, False]]))
+    assert_allclose(p, [[0.5, 0.5, 0.0]])
