@@ -15,7 +15,7 @@ from mesa import Agent
 
 from . import rules
 from .compiled import KIND
-from .schema import FACILITY_KINDS, OUTCOMES, WEAPONS
+from .schema import FACILITY_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import EscalationModel
@@ -280,4 +280,4 @@ class UnitedStates(Agent):
         self.act()
 
 
-__all__ = ["MilitiaGroup", "USBase", "Facility", "Iran", "UnitedStates", "OUTCOMES", "WEAPONS"]
+__all__ = ["MilitiaGroup", "USBase", "Facility", "Iran", "UnitedStates", "STORAGE_OF_WEAPON"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -335,10 +334,3 @@ class EscalationModel(Model):
         while self.running:
             self.step()
         return self
-
-
-def scenario_source(scenario: Any) -> str:
-    """A short label for where a scenario came from (for captions)."""
-    if isinstance(scenario, Scenario):
-        return scenario.name
-    return Path(str(scenario)).stem

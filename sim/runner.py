@@ -50,8 +50,7 @@ def tidy_events(model: EscalationModel, replicate: int = 0) -> pd.DataFrame:
     """The model's event log: one row per attack, strike, order, shock or rung change."""
     frame = pd.DataFrame(model.events, columns=list(EVENT_COLUMNS))
     frame.insert(0, "replicate", np.full(len(frame), replicate, dtype=np.int64))
-    frame.insert(2, "date", pd.to_datetime([model.c.dates[d] for d in frame["day"]]) if len(frame) else
-                 pd.to_datetime(pd.Series([], dtype="datetime64[ns]")))
+    frame.insert(2, "date", pd.to_datetime(pd.Series([model.c.dates[d] for d in frame["day"]], dtype="object")))
     return frame
 
 
