@@ -138,6 +138,12 @@ def _varies(y: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(y)) and np.ptp(y) > 0)
 
 
+
+def _skip_note(method: str, outcome: str, y: np.ndarray, what: str) -> str:
+    """Why an outcome gets no sensitivity result: missing at some design points, or constant."""
+    why = "missing at some points" if not np.all(np.isfinite(y)) else "constant"
+    return f"{method}: {outcome} is {why}; no {what}"
+
 def sobol_table(sw: Sweep, outcomes: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Sobol indices (SALib) of every outcome: (first/total table, second-order table, notes)."""
     from SALib.analyze import sobol
@@ -151,8 +157,7 @@ def sobol_table(sw: Sweep, outcomes: Sequence[str] | None = None) -> tuple[pd.Da
     for o in means.columns:
         y = means[o].to_numpy(float)
         if not _varies(y):
-            notes.append(f"sobol: {o} is {'missing at some points' if not np.all(np.isfinite(y)) else 'constant'}"
-                         f"; no indices")
+            notes.append(_skip_note("sobol", o, y, "indices"))
             continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -183,8 +188,7 @@ def morris_table(sw: Sweep, outcomes: Sequence[str] | None = None) -> tuple[pd.D
     for o in means.columns:
         y = means[o].to_numpy(float)
         if not _varies(y):
-            notes.append(f"morris: {o} is {'missing at some points' if not np.all(np.isfinite(y)) else 'constant'}"
-                         f"; no effects")
+            notes.append(_skip_note("morris", o, y, "effects"))
             continue
         res = morris.analyze(problem, x, y, conf_level=0.95, num_levels=levels, seed=int(sw.manifest["seed"]))
         for j, name in enumerate(sw.paths):
