@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from sim.commands._common import (add_output_options, add_simulation_options, choose_engine, load, run_summary,
-                                  simulate, write_run)
+from sim.commands._common import (add_output_options, add_simulation_options, check_run_size, choose_engine, load,
+                                  run_provenance, stream_run)
 from sim.errors import InputError
 
 log = logging.getLogger("sim.cli")
@@ -48,24 +48,25 @@ def main(args: argparse.Namespace) -> int:
     labels = _unique([s.name for s, _ in loaded])
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder("compare-" + "-".join(labels)[:60])
+    csv = check_run_size(args, loaded[0][0].days, engine, target, scenarios=len(loaded))
     with ResultFolder(target, overwrite=args.overwrite) as tmp:
         runs, summaries = [], []
-        for label, (scenario, source) in zip(labels, loaded):
-            ts, ev = simulate(scenario, args.replicates, args.seed, engine, quiet=args.quiet)
-            summary = run_summary(scenario, source, args.overrides, args.seed, args.replicates, engine, ts)
+        for i, (label, (scenario, source)) in enumerate(zip(labels, loaded), start=1):
+            head = run_provenance(scenario, source, args.overrides, args.seed, args.replicates, engine)
             sub = tmp / label
             sub.mkdir()
-            summary = write_run(sub, scenario, ts, ev, summary, figures=False)
+            log.info("scenario %d of %d: %s", i, len(loaded), label)
+            summary, days = stream_run(sub, scenario, head, csv=csv, figures=False, quiet=args.quiet)
             summary["scenario"]["name"] = label
             summaries.append(summary)
-            runs.append((label, ts, summary))
+            runs.append((label, days, summary))
         table = comparison_table(summaries)
         write_csv(table, tmp / "comparison.csv")
         files = ["summary.json", "comparison.csv", *[f"{label}/" for label in labels]]
         if args.figures:
             from sim.plots import RunData, draw_figures
 
-            paths = draw_figures([RunData(label, ts, s) for label, ts, s in runs], tmp / "figures")
+            paths = draw_figures([RunData(label, summary=s, days=days) for label, days, s in runs], tmp / "figures")
             files += [f"figures/{p.name}" for p in paths]
         first = summaries[0]
         write_json(tmp / "summary.json", {

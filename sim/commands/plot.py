@@ -14,7 +14,8 @@ log = logging.getLogger("sim.cli")
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "plot", help="redraw the figures of a result folder without rerunning",
-        description="Redraw DIR/figures from the tables saved in DIR (timeseries.parquet, else timeseries.csv, "
+        description="Redraw DIR/figures from the tables saved in DIR (timeseries.parquet read row group by row "
+                    "group, else timeseries.csv, "
                     "and summary.json). DIR is a folder written by 'escalation run' or 'escalation compare' "
                     "(overlaid figures).")
     p.add_argument("folder", metavar="DIR", type=Path, help="result folder")
@@ -25,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from sim.plots import FORMATS, RunData, draw_figures
-    from sim.results import read_summary, read_timeseries
+    from sim.results import read_day_aggregates, read_summary
 
     folder: Path = args.folder
     summary = read_summary(folder)
@@ -34,9 +35,9 @@ def main(args: argparse.Namespace) -> int:
         for label in summary.get("runs", []):
             sub = read_summary(folder / label)
             sub["scenario"]["name"] = label
-            runs.append(RunData(label, read_timeseries(folder / label), sub))
+            runs.append(RunData(label, summary=sub, days=read_day_aggregates(folder / label)))
     else:
-        runs = [RunData(summary["scenario"]["name"], read_timeseries(folder), summary)]
+        runs = [RunData(summary["scenario"]["name"], summary=summary, days=read_day_aggregates(folder))]
     formats = tuple(dict.fromkeys(args.formats)) if args.formats else FORMATS
     final = folder / "figures"
     tmp = folder / f".figures.tmp-{os.getpid()}"

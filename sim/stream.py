@@ -1,0 +1,149 @@
+"""A run streamed to its folder: simulate a block of replicates, write it, keep only small aggregates.
+
+``escalation run`` and ``compare`` never hold a run's whole per-day table or
+event log.  :func:`simulate_blocks` drives the engine one block of replicates
+at a time (the ensemble engine's seeding block, :data:`sim.ensemble.BLOCK`, or
+:data:`MESA_BLOCK` Mesa runs) with the same per-replicate seeding as one call
+for all replicates, so the files are byte-identical whatever the block size.
+:class:`RunStream` takes each block and
+
+* appends it to ``timeseries.parquet`` / ``events.parquet`` (and the CSV copies)
+  through :class:`sim.tables.TableWriter`;
+* keeps its horizon values (one row per replicate: the outcomes at the
+  horizon and the first fatal day), from which ``summary.json`` is computed
+  exactly (means, percentiles, probabilities);
+* adds it to the per-day histograms of :class:`sim.aggregates.DayAggregates`
+  that the figures draw.
+
+Memory is one engine block plus one Parquet row group plus the horizon table
+(about 100 bytes per replicate), so it is flat in the number of replicates.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.aggregates import DayAggregates
+from sim.tables import TableWriter
+
+__all__ = ["MESA_BLOCK", "RunStream", "order_events", "order_timeseries", "simulate_blocks"]
+
+MESA_BLOCK = 500
+"""Mesa runs per block (each a separate model; the block only bounds memory)."""
+
+
+def _progress(total: int, desc: str, quiet: bool) -> Any:
+    """A tqdm bar on stderr counting runs; shown only on a terminal and without --quiet."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, disable=True if quiet else None, leave=False,
+                dynamic_ncols=True)
+
+
+def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, quiet: bool = False,
+                    desc: str | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """Yield (per-day table, event log) of consecutive blocks of replicates 0 .. replicates-1."""
+    desc = desc or getattr(scenario, "name", "run")
+    with _progress(replicates, desc, quiet) as bar:
+        if engine == "ensemble":
+            from sim.ensemble import BLOCK, run_ensemble
+
+            for first in range(0, replicates, BLOCK):
+                n = min(BLOCK, replicates - first)
+                ts, ev = run_ensemble(scenario, n, seed, events=True, first_replicate=first)
+                bar.update(n)
+                yield ts, ev
+        else:
+            from sim.runner import run_replicates
+
+            def tick(loop):
+                for r in loop:
+                    yield r
+                    bar.update(1)
+
+            for first in range(0, replicates, MESA_BLOCK):
+                n = min(MESA_BLOCK, replicates - first)
+                yield run_replicates(scenario, n, seed, first_replicate=first, progress=tick)
+
+
+def _sorted(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """``frame`` sorted by ``keys`` (stable), without a copy when it already is."""
+    rep = frame["replicate"].to_numpy()
+    if len(rep) < 2 or (np.all(rep[1:] >= rep[:-1]) and (len(keys) == 1 or _days_sorted(frame, rep))):
+        return frame
+    return frame.sort_values(list(keys), kind="stable", ignore_index=True)
+
+
+def _days_sorted(frame: pd.DataFrame, rep: np.ndarray) -> bool:
+    day = frame["day"].to_numpy()
+    same = rep[1:] == rep[:-1]
+    return bool(np.all(day[1:][same] > day[:-1][same]))
+
+
+def order_timeseries(ts: pd.DataFrame, group_ids: Sequence[str] = ()) -> pd.DataFrame:
+    """The per-day table in the documented row and column order (see :func:`sim.results.tidy_timeseries`)."""
+    from sim.results import timeseries_order
+
+    ts = _sorted(ts, ("replicate", "day"))
+    return ts[timeseries_order(ts.columns, group_ids)]
+
+
+def order_events(ev: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The event log sorted by replicate (keeping each replicate's order), documented columns first."""
+    from sim.results import events_order
+
+    if ev is None:
+        return None
+    ev = _sorted(ev, ("replicate",))
+    return ev[events_order(ev.columns)]
+
+
+class RunStream:
+    """Write one run's tables block by block and keep what the summary and figures need.
+
+    ``provenance`` becomes the Parquet files' metadata (scenario, hash, seed,
+    replicates, engine, version...).  ``csv``: also write CSV copies.
+    """
+
+    def __init__(self, folder: Path, scenario: Any, provenance: Mapping[str, Any], *, csv: bool) -> None:
+        self.scenario = scenario
+        self.group_ids = [g.id for g in scenario.militia.groups]
+        groups = {g.id: g.name for g in scenario.militia.groups}
+        start = scenario.start_date
+        self.ts = TableWriter(folder, "timeseries", "timeseries", start, provenance, csv=csv, groups=groups)
+        self.ev = TableWriter(folder, "events", "events", start, provenance, csv=csv, groups=groups)
+        self.days = DayAggregates(start, scenario.days)
+        self._horizon: list[pd.DataFrame] = []
+        self._empty_events: pd.DataFrame | None = None
+
+    def add(self, ts: pd.DataFrame, ev: pd.DataFrame | None) -> None:
+        """Write and count one block (whole replicates)."""
+        from sim.results import horizon_values
+
+        ts = order_timeseries(ts, self.group_ids)
+        self.ts.write(ts)
+        self.days.add(ts)
+        self._horizon.append(horizon_values(ts))
+        ev = order_events(ev)
+        if ev is not None:
+            if len(ev):
+                self.ev.write(ev)
+            elif self._empty_events is None:
+                self._empty_events = ev
+
+    def close(self) -> list[str]:
+        """Finish the files; return their names."""
+        self.ts.close()
+        self.ev.close(self._empty_events)
+        return [*self.ts.files, *self.ev.files]
+
+    def horizon(self) -> pd.DataFrame:
+        """One row per replicate: the outcomes at the horizon (and ``first_fatal_day``, NaN if none)."""
+        if not self._horizon:
+            return pd.DataFrame()
+        return pd.concat(self._horizon) if len(self._horizon) > 1 else self._horizon[0]
