@@ -3,8 +3,8 @@
 The per-day table and the event log leave the engines as pandas frames, one
 block of replicates at a time.  This module turns each block into an Arrow
 table with fixed types and writes it to Parquet (the primary format: zstd
-compression, one row group per slice of :data:`ROW_GROUP_REPLICATES`
-replicates) and, when asked, to CSV through pyarrow's CSV writer.  Nothing
+compression, floats byte-stream-split rather than dictionary-encoded, one row
+group per slice of :data:`ROW_GROUP_REPLICATES` replicates) and, when asked, to CSV through pyarrow's CSV writer.  Nothing
 here holds more than one slice of a block beyond what the engine made.
 
 Types: ``replicate``, ``day`` and every whole-number column as ``int32``;
@@ -265,7 +265,10 @@ class TableWriter:
     def _open(self, schema: pa.Schema) -> None:
         meta = file_metadata(self.provenance, self.table, schema.names, self.groups)
         self.schema = _described(schema, self.table, meta, self.groups)
-        self._parquet = pq.ParquetWriter(self.folder / f"{self.stem}.parquet", self.schema, compression=COMPRESSION)
+        floats = [f.name for f in schema if pa.types.is_floating(f.type)]
+        self._parquet = pq.ParquetWriter(self.folder / f"{self.stem}.parquet", self.schema, compression=COMPRESSION,
+                                         use_dictionary=[f.name for f in schema if f.name not in floats],
+                                         use_byte_stream_split=floats or False)
         if self.csv:
             self._csv = pacsv.CSVWriter(self.folder / f"{self.stem}.csv", self.schema.remove_metadata(),
                                         write_options=pacsv.WriteOptions(quoting_style="needed"))
