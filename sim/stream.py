@@ -33,8 +33,9 @@ from sim.tables import TableWriter
 
 __all__ = ["MESA_BLOCK", "RunStream", "order_events", "order_timeseries", "simulate_blocks"]
 
-MESA_BLOCK = 500
-"""Mesa runs per block (each a separate model; the block only bounds memory)."""
+MESA_BLOCK = 1_000
+"""Mesa runs per block (each a separate model; the block only bounds memory and, being a multiple of
+:data:`sim.tables.ROW_GROUP_REPLICATES`, keeps the row groups the same as the ensemble engine's)."""
 
 
 def _progress(total: int, desc: str, quiet: bool) -> Any:

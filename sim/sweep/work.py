@@ -41,14 +41,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.ensemble import DAY_COUNTS, INT_STATE_COLUMNS
-
-from .outcomes import OUTCOME_DTYPES, sample_days, standardize
+from .outcomes import OUTCOME_DTYPES, standardize
 from .spec import Factor, scenario_at
+from .store import series_frame
 
 __all__ = ["Context", "Chunk", "Layout", "plan_chunks", "run_chunk", "runs_schema", "timeseries_schema"]
 
-_INT_TS = frozenset(DAY_COUNTS) | frozenset(INT_STATE_COLUMNS)  # whole-number per-day columns
 _ARROW = {"int64": pa.int64(), "Int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
           "string": pa.string()}
 
@@ -139,11 +137,11 @@ def runs_schema(ctx: Context) -> pa.Schema:
 
 
 def timeseries_schema(ctx: Context) -> pa.Schema:
-    """Columns of a chunk's time-series table: run, point, replicate, day, the kept columns."""
-    fields = [pa.field(n, pa.int64(), nullable=False) for n in ("run", "point", "replicate", "day")]
-    fields += [pa.field(col, pa.int64() if col in _INT_TS else pa.float64(), nullable=False)
-               for col in ctx.ts_columns]
-    return pa.schema(fields)
+    """Columns of a chunk's time-series table: run, point, replicate, day, date, the kept columns (and
+    cumulative ones when days are subsampled; :func:`sim.sweep.store.series_schema`)."""
+    from .store import series_schema
+
+    return series_schema(ctx.ts_columns, ctx.ts_every)
 
 
 def _run_batch(ctx: Context, scenario: Any, k0: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -177,13 +175,8 @@ def run_chunk(ctx: Context, chunk: Chunk) -> tuple[pa.Table, pa.Table | None]:
             raise RuntimeError(f"the {ctx.engine} engine returned runs {k0}..{k0 + r1 - r0 - 1} out of order")
         frames.append(pd.concat([frame, standardize(out, list(ctx.outcomes))], axis=1))
         if ts is not None:
-            keep = ts[ts["day"].isin(sample_days(scenario.days, ctx.ts_every))]
-            run = keep["replicate"].to_numpy(np.int64)
-            part = pd.DataFrame({"run": run, "point": np.int64(point), "replicate": run - point * R,
-                                 "day": keep["day"].to_numpy(np.int64)})
-            for col in ctx.ts_columns:
-                part[col] = keep[col].to_numpy()
-            ts_frames.append(part)
+            ts_frames.append(series_frame(ts, point, R, scenario.start_date, ctx.ts_columns, ctx.ts_every,
+                                          scenario.days))
     runs = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), schema=runs_schema(ctx), preserve_index=False)
     series = None
     if ctx.ts_columns:
