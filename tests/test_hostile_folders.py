@@ -189,3 +189,37 @@ def test_analyze_out_refuses_the_users_files_and_replaces_its_own(tmp_path, caps
     code, out, err = run_cli(capsys, "-q", "analyze", sweep, "--out", mine)
     assert code == 2 and out == "" and "refusing to overwrite" in err
     assert snapshot(tmp_path) == before
+# --------------------------------------------------------------------------- temporary folders (item 5)
+
+
+def test_stale_temporary_folders_of_dead_processes_are_swept_and_nothing_else(tmp_path, capsys):
+    pid = dead_pid()
+    ours = tmp_path / f".res.tmp-{pid}"
+    ours.mkdir()
+    (ours / TMP_MARKER).write_text(json.dumps({"pid": pid, "name": "res"}))
+    (ours / "timeseries.csv").write_text("half written\n")
+    no_marker = tmp_path / f".other.tmp-{pid}"  # same naming, not our marker: someone else's
+    no_marker.mkdir()
+    (no_marker / "data").write_text("keep")
+    alive = tmp_path / f".busy.tmp-{os.getpid()}"  # a live process (this one): still writing
+    alive.mkdir()
+    (alive / TMP_MARKER).write_text(json.dumps({"pid": os.getpid(), "name": "busy"}))
+    assert run_cli(capsys, "run", "baseline", *TINY, "--out", tmp_path / "new")[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["new", no_marker.name, alive.name])
+    assert sweep_stale(tmp_path) == []
+
+
+def test_sigterm_removes_the_temporary_folder(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", "baseline", "-n", "400", "--days", "3000",
+                             "--engine", "ensemble", "--no-figures", "--out", str(tmp_path / "res")],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any(p.name.startswith(".res.tmp-") for p in tmp_path.iterdir()):
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
