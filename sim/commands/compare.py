@@ -38,8 +38,8 @@ def _unique(names: list[str]) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     from sim import __version__
-    from sim.results import (ResultFolder, comparison_table, default_folder, format_comparison, write_csv,
-                             write_json)
+    from sim.folders import ResultFolder
+    from sim.results import comparison_table, default_folder, format_comparison, write_csv, write_json
 
     if len(args.scenarios) < 2:
         raise InputError(f"got one scenario ({args.scenarios[0]})", path="SCENARIO",
@@ -49,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder("compare-" + "-".join(labels)[:60])
     csv = check_run_size(args, loaded[0][0].days, engine, target, scenarios=len(loaded))
-    with ResultFolder(target, overwrite=args.overwrite) as tmp:
+    with ResultFolder(target, overwrite=args.overwrite, kind="comparison") as tmp:
         runs, summaries = [], []
         for i, (label, (scenario, source)) in enumerate(zip(labels, loaded), start=1):
             head = run_provenance(scenario, source, args.overrides, args.seed, args.replicates, engine)

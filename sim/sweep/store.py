@@ -40,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.columns import DAY_COUNTS, INT_STATE_COLUMNS
 from sim.errors import InputError
 
 __all__ = ["FORMAT", "Store", "series_columns", "series_frame", "series_schema"]
@@ -70,28 +71,21 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _daily_counts() -> frozenset[str]:
-    from sim.ensemble import DAY_COUNTS
-
-    return frozenset(DAY_COUNTS)
-
-
 def series_columns(columns: Sequence[str], every: int) -> list[str]:
     """Value columns of a sweep's time series: the kept ones and, if days are subsampled (``every`` > 1),
     ``cumulative_<col>`` for each kept daily count (``cumulative_attacks`` for ``attacks``) not kept already."""
     out = list(columns)
     if every > 1:
-        counts = _daily_counts()
+        counts = frozenset(DAY_COUNTS)
         out += [f"cumulative_{c}" for c in columns if c in counts and f"cumulative_{c}" not in out]
     return out
 
 
 def series_schema(columns: Sequence[str], every: int) -> pa.Schema:
     """Arrow schema of a chunk's time series (see the module doc), with each column's unit and description."""
-    from sim.ensemble import INT_STATE_COLUMNS
     from sim.tables import column_doc
 
-    whole = _daily_counts() | frozenset(INT_STATE_COLUMNS)
+    whole = frozenset(DAY_COUNTS) | frozenset(INT_STATE_COLUMNS)
     fields = [pa.field(n, pa.int64(), nullable=False) for n in ("run", "point", "replicate", "day")]
     fields.append(pa.field("date", pa.date32(), nullable=False))
     for col in series_columns(columns, every):
