@@ -157,14 +157,6 @@ def choose_engine(requested: str, replicates: int) -> str:
     return "ensemble" if replicates > 1 and _ensemble_runner(strict=False) is not None else "mesa"
 
 
-def progress(iterable: Iterable, *, total: int, desc: str, quiet: bool) -> Iterable:
-    """A tqdm progress bar on stderr (none with --quiet or when stderr is not a terminal)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit="run", file=sys.stderr,
-                disable=True if quiet else None, leave=False)
-
-
 # --------------------------------------------------------------------------- run folders
 
 
