@@ -38,9 +38,9 @@ MAX_REPLICATES = 2**31 - 1
 """Replicate numbers are stored as 32-bit integers."""
 
 # Rates per replicate-day on the reference machine (whole command: simulation, writing, figures).
-SECONDS_PER_REPLICATE_DAY = {"ensemble": 6e-6, "mesa": 4e-4}
-PARQUET_BYTES_PER_REPLICATE_DAY = 40.0
-CSV_BYTES_PER_REPLICATE_DAY = 330.0
+SECONDS_PER_REPLICATE_DAY = {"ensemble": 1.2e-5, "mesa": 4e-4}
+PARQUET_BYTES_PER_REPLICATE_DAY = 55.0
+CSV_BYTES_PER_REPLICATE_DAY = 450.0
 
 
 def want_csv(requested: bool | None, replicates: int, days: int) -> bool:

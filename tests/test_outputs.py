@@ -253,7 +253,9 @@ def test_large_run_needs_yes_and_a_run_larger_than_the_disk_never_goes(tmp_path,
 
 
 def test_compare_counts_every_scenario_in_its_estimate(tmp_path, capsys):
-    n = int(LARGE_SECONDS / (365 * 3 * 6e-6))  # under the limit for one scenario, over it for three
+    import sim.sizing
+
+    n = int(LARGE_SECONDS / (365 * 2 * sim.sizing.SECONDS_PER_REPLICATE_DAY["ensemble"]))  # 1 scenario: fine; 3: not
     code, _, err = run_cli(capsys, "compare", "baseline", "restraint", "baseline", "-n", n, "--out", tmp_path / "c")
     assert code == 2 and "--yes" in err
 
