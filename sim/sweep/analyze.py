@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.outcomes import QUANTILES
+from sim.outcomes import outcome as registry_outcome
 
 from .designs import UNIT, salib_problem
 from .outcomes import OUTCOME_DTYPES
@@ -110,7 +112,6 @@ def point_means(sw: Sweep, outcomes: Sequence[str] | None = None) -> pd.DataFram
 
 def summary_tables(sw: Sweep) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(points.csv, rungs.csv): per point percentiles of the numeric outcomes; probabilities of the rungs."""
-    from sim.results import QUANTILES
 
     g = sw.runs.groupby("point")
     base = sw.design.set_index("point")[sw.paths]
@@ -281,10 +282,12 @@ def _short(path: str) -> str:
 
 
 def _label(outcome: str) -> str:
-    if outcome.startswith("reached_"):
-        return f"P(reaching {outcome[8:].replace('_', ' ')})"
-    text = outcome.replace("_", " ")
-    return "US " + text[3:] if text.startswith("us ") else text
+    """The registry's label (a probability for a true/false outcome); the bare name for one it does not know."""
+    try:
+        o = registry_outcome(outcome)
+    except KeyError:
+        return outcome.replace("_", " ")
+    return f"P({o.label.lower()})" if o.kind == "probability" else o.label
 
 
 def sobol_figure(sw: Sweep, table: pd.DataFrame, outcome: str) -> Any:
