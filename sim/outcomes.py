@@ -163,7 +163,7 @@ assert tuple(_STRIKE_COUNTS) == OUTCOME_TOTALS
 REACHED = tuple(f"reached_{name}" for name in RUNG_NAMES[1:])
 """One boolean outcome per rung above calm: the run's highest rung was at least that rung."""
 
-NEVER_MISSING = "missing (<NA>; an empty cell in CSV, null in Parquet)"
+NEVER_MISSING = "missing (empty in CSV, null in Parquet)"
 
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("cumulative_attacks", "Militia attacks on US forces", "attacks", "int64", Last("cumulative_attacks"),
