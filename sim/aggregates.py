@@ -23,12 +23,11 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from sim.outcomes import QUANTILES
 from sim.rules import RUNG_NAMES
 
-__all__ = ["BAND_QUANTILES", "CUMULATED", "FLOAT_RESOLUTION", "WHOLE", "DayAggregates", "iter_replicate_blocks"]
+__all__ = ["CUMULATED", "FLOAT_RESOLUTION", "WHOLE", "DayAggregates", "iter_replicate_blocks"]
 
-BAND_QUANTILES = (5, 25, 50, 75, 95)
-"""Percentiles of the bands (middle 50% and 90% of runs, median)."""
 WHOLE = ("cumulative_attacks",)
 """Whole-number columns kept as they are."""
 CUMULATED = ("us_strikes", "targets_struck", "munitions")
@@ -38,7 +37,7 @@ FLOAT_RESOLUTION = 1e-3
 _FLOAT_BINS = int(round(1 / FLOAT_RESOLUTION)) + 1
 
 
-def _quantiles(counts: np.ndarray, values: np.ndarray, n: int, qs=BAND_QUANTILES) -> np.ndarray:
+def _quantiles(counts: np.ndarray, values: np.ndarray, n: int, qs=QUANTILES) -> np.ndarray:
     """Percentiles (len(qs) x days) from per-day counts over ``values`` (days x V), linear interpolation."""
     cum = np.cumsum(counts, axis=1)
     out = np.empty((len(qs), counts.shape[0]))
@@ -134,7 +133,7 @@ class DayAggregates:
     # ------------------------------------------------------------------ answers
 
     def bands(self, column: str, cumulative: bool = False) -> np.ndarray:
-        """:data:`BAND_QUANTILES` over replicates by day (5 x days); ``cumulative`` for running totals."""
+        """:data:`QUANTILES` over replicates by day (5 x days); ``cumulative`` for running totals."""
         if cumulative != (column in CUMULATED):
             raise KeyError(f"{column!r} is kept {'cumulated' if column in CUMULATED else 'as is'}")
         if column in self._whole:

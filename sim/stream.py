@@ -9,9 +9,10 @@ for all replicates, so the files are byte-identical whatever the block size.
 
 * appends it to ``timeseries.parquet`` / ``events.parquet`` (and the CSV copies)
   through :class:`sim.tables.TableWriter`;
-* keeps its horizon values (one row per replicate: the outcomes at the
-  horizon and the first fatal day), from which ``summary.json`` is computed
-  exactly (means, percentiles, probabilities);
+* keeps its horizon table (one row per replicate, one column per outcome of
+  the registry :mod:`sim.outcomes`), from which ``summary.json`` is computed
+  exactly (:func:`sim.summary.summarize_horizon`: means, percentiles,
+  probabilities, first fatal day);
 * adds it to the per-day histograms of :class:`sim.aggregates.DayAggregates`
   that the figures draw.
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ import pandas as pd
 from sim.aggregates import DayAggregates
 from sim.tables import TableWriter
 
-__all__ = ["MESA_BLOCK", "RunStream", "order_events", "order_timeseries", "simulate_blocks"]
+__all__ = ["MESA_BLOCK", "RunStream", "block_horizon", "order_events", "order_timeseries", "simulate_blocks"]
 
 MESA_BLOCK = 1_000
 """Mesa runs per block (each a separate model; the block only bounds memory and, being a multiple of
@@ -48,28 +49,28 @@ def _progress(total: int, desc: str, quiet: bool) -> Any:
 
 def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, quiet: bool = False,
                     desc: str | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
-    """Yield (per-day table, event log) of consecutive blocks of replicates 0 .. replicates-1."""
-    desc = desc or getattr(scenario, "name", "run")
-    with _progress(replicates, desc, quiet) as bar:
-        if engine == "ensemble":
-            from sim.ensemble import BLOCK, run_ensemble
+    """Yield (per-day table, event log) of consecutive blocks of replicates 0 .. replicates-1 on ``engine``
+    (:func:`sim.engines.get_engine`), with a progress bar counting runs."""
+    from sim.engines import get_engine
 
-            for first in range(0, replicates, BLOCK):
-                n = min(BLOCK, replicates - first)
-                ts, ev = run_ensemble(scenario, n, seed, events=True, first_replicate=first)
+    runner = get_engine(engine, replicates)
+    if runner.name == "ensemble":
+        from sim.ensemble import BLOCK as size
+    else:
+        size = MESA_BLOCK
+    with _progress(replicates, desc or getattr(scenario, "name", "run"), quiet) as bar:
+        def tick(loop):
+            for r in loop:
+                yield r
+                bar.update(1)
+
+        for first in range(0, replicates, size):
+            n = min(size, replicates - first)
+            done = bar.n
+            ts, ev = runner.run(scenario, n, seed, first_replicate=first, events=True, progress=tick)
+            if bar.n == done:  # an engine that does not report each run: count the block
                 bar.update(n)
-                yield ts, ev
-        else:
-            from sim.runner import run_replicates
-
-            def tick(loop):
-                for r in loop:
-                    yield r
-                    bar.update(1)
-
-            for first in range(0, replicates, MESA_BLOCK):
-                n = min(MESA_BLOCK, replicates - first)
-                yield run_replicates(scenario, n, seed, first_replicate=first, progress=tick)
+            yield ts, ev
 
 
 def _sorted(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -124,12 +125,10 @@ class RunStream:
 
     def add(self, ts: pd.DataFrame, ev: pd.DataFrame | None) -> None:
         """Write and count one block (whole replicates)."""
-        from sim.results import horizon_values
-
         ts = order_timeseries(ts, self.group_ids)
         self.ts.write(ts)
         self.days.add(ts)
-        self._horizon.append(horizon_values(ts))
+        self._horizon.append(block_horizon(ts, self.scenario.days))
         ev = order_events(ev)
         if ev is not None:
             if len(ev):
@@ -144,7 +143,43 @@ class RunStream:
         return [*self.ts.files, *self.ev.files]
 
     def horizon(self) -> pd.DataFrame:
-        """One row per replicate: the outcomes at the horizon (and ``first_fatal_day``, NaN if none)."""
+        """The run's horizon table (:func:`sim.outcomes.horizon_table`): one row per replicate, one column per
+        outcome of the registry."""
         if not self._horizon:
             return pd.DataFrame()
-        return pd.concat(self._horizon) if len(self._horizon) > 1 else self._horizon[0]
+        return pd.concat(self._horizon, ignore_index=True) if len(self._horizon) > 1 else self._horizon[0]
+
+
+class _Lazy(dict):
+    """A mapping that computes a missing value from its key once (only the columns an outcome reads)."""
+
+    def __init__(self, compute: Callable[[str], np.ndarray]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: str) -> np.ndarray:
+        value = self[key] = self.compute(key)
+        return value
+
+
+def block_horizon(ts: pd.DataFrame, days: int) -> pd.DataFrame:
+    """The horizon table of one block, as :func:`sim.outcomes.horizon_table` gives it, computed on the block's
+    (replicates x days) arrays through :func:`sim.outcomes.from_accumulated` when every replicate has every
+    day (as both engines give it), else by ``horizon_table``."""
+    from sim.outcomes import from_accumulated, horizon_table
+
+    reps, rem = divmod(len(ts), days)
+    day = ts["day"].to_numpy()
+    if rem or reps == 0 or not (np.array_equal(day[:days], np.arange(days)) and
+                                np.all(day.reshape(reps, days)[:, -1] == days - 1)):
+        return horizon_table(ts)
+
+    def wide(column: str) -> np.ndarray:
+        return ts[column].to_numpy().reshape(reps, days)
+
+    def first_day(column: str) -> np.ndarray:
+        hit = wide(column) > 0
+        return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+
+    return from_accumulated(ts["replicate"].to_numpy()[::days], _Lazy(lambda c: wide(c).sum(axis=1)),
+                            _Lazy(lambda c: wide(c)[:, -1]), _Lazy(first_day))

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 
 import sim.ensemble
 import sim.stream
-from sim.aggregates import BAND_QUANTILES, FLOAT_RESOLUTION, DayAggregates, iter_replicate_blocks
+from sim.aggregates import FLOAT_RESOLUTION, DayAggregates, iter_replicate_blocks
 from sim.cli import main as cli
-from sim.results import read_timeseries, summarize, write_json
+from sim.outcomes import QUANTILES, horizon_table
+from sim.results import read_timeseries, write_json
+from sim.summary import summarize
 from sim.rules import RUNG_NAMES
 from sim.sizing import CSV_AUTO_ROWS, LARGE_SECONDS, check_size, estimate, want_csv
 from sim.tables import read_metadata
@@ -157,6 +159,16 @@ def test_mesa_blocks_and_summary_from_the_stream_are_exact(tmp_path, monkeypatch
         assert streamed[key] == whole[key]
 
 
+def test_block_horizon_equals_the_registry_horizon_table():
+    from sim.runner import run_replicates
+    from sim.stream import block_horizon
+
+    ts, _ = run_replicates("baseline", 6, seed=9, days=60)
+    pd.testing.assert_frame_equal(block_horizon(ts, 60), horizon_table(ts))
+    shuffled = ts.sample(frac=1, random_state=1)  # not replicate-major: falls back to the registry
+    pd.testing.assert_frame_equal(block_horizon(shuffled, 60), horizon_table(shuffled))
+
+
 def test_csv_by_default_only_for_small_runs(tmp_path, capsys):
     assert want_csv(None, CSV_AUTO_ROWS // 365, 365) and not want_csv(None, CSV_AUTO_ROWS // 365 + 1, 365)
     assert want_csv(True, 10**6, 365) and not want_csv(False, 1, 1)
@@ -208,10 +220,10 @@ def test_day_aggregates_match_numpy_percentiles_whatever_the_blocks(R, D, seed, 
     blocks = [ts[ts["replicate"] < min(cut, R)], ts[ts["replicate"] >= min(cut, R)]]
     agg = DayAggregates.from_blocks(blocks, dt.date(2024, 1, 1), D)
     assert agg.n == R
-    assert np.allclose(agg.bands("cumulative_attacks"), np.percentile(values, BAND_QUANTILES, axis=0))
+    assert np.allclose(agg.bands("cumulative_attacks"), np.percentile(values, QUANTILES, axis=0))
     cum = np.cumsum(values % 7, axis=1)
-    assert np.allclose(agg.bands("munitions", cumulative=True), np.percentile(cum, BAND_QUANTILES, axis=0))
-    assert np.abs(agg.bands("capacity_g") - np.percentile(caps, BAND_QUANTILES, axis=0)).max() <= FLOAT_RESOLUTION / 2 + 1e-12
+    assert np.allclose(agg.bands("munitions", cumulative=True), np.percentile(cum, QUANTILES, axis=0))
+    assert np.abs(agg.bands("capacity_g") - np.percentile(caps, QUANTILES, axis=0)).max() <= FLOAT_RESOLUTION / 2 + 1e-12
     for k in range(len(RUNG_NAMES)):
         assert np.array_equal(agg.reached(k), (rungs >= k).mean(axis=0))
     assert agg.dates[0] == np.datetime64("2024-01-01")
