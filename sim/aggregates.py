@@ -195,7 +195,6 @@ def iter_replicate_blocks(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFra
         if carry is not None:
             frame = pd.concat([carry, frame], ignore_index=True)
         if len(frame) == 0:
-            carry = frame
             continue
         reps = frame["replicate"].to_numpy()
         cut = int(np.searchsorted(reps, reps[-1], side="left"))

@@ -165,7 +165,7 @@ def _convert(name: str, values: Any, typ: pa.DataType, start: dt.date, days: np.
             idx = np.asarray(values, dtype=np.int8)
         else:
             idx = rung_numbers(values).astype(np.int8)
-        return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int8()), _RUNG_DICTIONARY, ordered=True)
+        return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int8()), _RUNG_DICTIONARY, ordered=RUNG_TYPE.ordered)
     if pa.types.is_dictionary(typ) or typ == pa.string():
         text = pa.array(values, from_pandas=True)
         text = text.cast(pa.string()) if not pa.types.is_dictionary(text.type) else text.cast(typ)

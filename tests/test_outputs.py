@@ -87,6 +87,20 @@ def test_parquet_files_are_byte_reproducible(run_dir, tmp_path, small_blocks):
         assert (again / name).read_bytes() == (run_dir / name).read_bytes(), name
 
 
+def test_every_column_is_described_and_units_agree_with_the_outcome_registry(run_dir):
+    from sim.columns import TIMESERIES_COLUMNS
+    from sim.outcomes import OUTCOMES
+    from sim.tables import COLUMN_DOCS
+
+    assert set(COLUMN_DOCS) == {"replicate", "day", "date", *TIMESERIES_COLUMNS}
+    for name in ("timeseries", "events"):
+        for field in pq.read_schema(run_dir / f"{name}.parquet"):
+            assert field.metadata[b"description"], (name, field.name)
+    for o in OUTCOMES:  # a per-day column summed or taken last into an outcome of the same name
+        if o.name == o.reduce.column and o.name in COLUMN_DOCS and o.name != "max_rung":  # rungs: names
+            assert COLUMN_DOCS[o.name][0] == o.unit, o.name
+
+
 def test_pandas_reads_typed_columns(run_dir):
     ts = pd.read_parquet(run_dir / "timeseries.parquet")
     assert ts["max_rung"].dtype == pd.CategoricalDtype(list(RUNG_NAMES), ordered=True)
@@ -242,7 +256,16 @@ def test_replicate_blocks_are_never_split():
 # --------------------------------------------------------------------------- sizes
 
 
-def test_absurd_run_is_refused_with_estimates_and_writes_nothing(tmp_path, capsys):
+@pytest.fixture()
+def no_simulation(monkeypatch):
+    """A run that should be refused must not start simulating (keeps a failing test short)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the run should have been refused before simulating")
+
+    monkeypatch.setattr(sim.stream, "simulate_blocks", refuse)
+
+
+def test_absurd_run_is_refused_with_estimates_and_writes_nothing(tmp_path, capsys, no_simulation):
     out = tmp_path / "huge"
     code, _, err = run_cli(capsys, "run", "baseline", "--replicates", "1000000000000", "--out", out)
     assert code == 2 and "Traceback" not in err
@@ -250,7 +273,8 @@ def test_absurd_run_is_refused_with_estimates_and_writes_nothing(tmp_path, capsy
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_large_run_needs_yes_and_a_run_larger_than_the_disk_never_goes(tmp_path, capsys, monkeypatch):
+def test_large_run_needs_yes_and_a_run_larger_than_the_disk_never_goes(tmp_path, capsys, monkeypatch,
+                                                                         no_simulation):
     import sim.errors
     import sim.sizing
 
@@ -264,7 +288,7 @@ def test_large_run_needs_yes_and_a_run_larger_than_the_disk_never_goes(tmp_path,
         check_size(est, n, tmp_path, yes=True)
 
 
-def test_compare_counts_every_scenario_in_its_estimate(tmp_path, capsys):
+def test_compare_counts_every_scenario_in_its_estimate(tmp_path, capsys, no_simulation):
     import sim.sizing
 
     n = int(LARGE_SECONDS / (365 * 2 * sim.sizing.SECONDS_PER_REPLICATE_DAY["ensemble"]))  # 1 scenario: fine; 3: not
