@@ -139,38 +139,36 @@ def _dates(days: np.ndarray, start: dt.date) -> pa.Array:
 
 
 def _arrow_type(name: str, values: Any, table: str) -> pa.DataType:
-    kind = np.asarray(values[:0]).dtype.kind if hasattr(values, "dtype") else "O"
-    dtype = getattr(values, "dtype", None)
+    """The Arrow type a column gets (see the module doc); ``values`` is None for ``date``."""
     if name == "date":
         return pa.date32()
     if table == "timeseries" and name in RUNG_COLUMNS:
         return RUNG_TYPE
-    if dtype is not None and pd.api.types.is_bool_dtype(dtype):
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
         return pa.bool_()
-    if dtype is not None and pd.api.types.is_integer_dtype(dtype):
+    if pd.api.types.is_integer_dtype(dtype):
         return pa.int32()
-    if dtype is not None and pd.api.types.is_float_dtype(dtype):
+    if pd.api.types.is_float_dtype(dtype):
         return pa.float64()
-    if name in FREE_TEXT:
-        return pa.string()
-    return pa.dictionary(pa.int32(), pa.string()) if kind in "OUS" or dtype is None or \
-        pd.api.types.is_string_dtype(dtype) else pa.string()
+    return pa.string() if name in FREE_TEXT else pa.dictionary(pa.int32(), pa.string())
 
 
-def _convert(name: str, values: Any, typ: pa.DataType, start: dt.date, days: np.ndarray) -> pa.Array:
+def _convert(values: Any, typ: pa.DataType, start: dt.date, days: np.ndarray) -> pa.Array:
     if typ == pa.date32():
         return _dates(days, start)
     if typ == RUNG_TYPE:
-        if pd.api.types.is_integer_dtype(getattr(values, "dtype", None)):
+        if pd.api.types.is_integer_dtype(values.dtype):
             idx = np.asarray(values, dtype=np.int8)
         else:
             idx = rung_numbers(values).astype(np.int8)
         return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int8()), _RUNG_DICTIONARY, ordered=RUNG_TYPE.ordered)
     if pa.types.is_dictionary(typ) or typ == pa.string():
         text = pa.array(values, from_pandas=True)
-        text = text.cast(pa.string()) if not pa.types.is_dictionary(text.type) else text.cast(typ)
-        return text.dictionary_encode().cast(typ) if pa.types.is_dictionary(typ) and \
-            not pa.types.is_dictionary(text.type) else text
+        if pa.types.is_dictionary(text.type):  # a categorical: decode, then encode again below
+            text = text.cast(text.type.value_type)
+        text = text.cast(pa.string())
+        return text.dictionary_encode().cast(typ) if pa.types.is_dictionary(typ) else text
     return pa.Array.from_pandas(values).cast(typ)
 
 
@@ -190,7 +188,7 @@ def to_arrow(frame: pd.DataFrame, start: dt.date, schema: pa.Schema | None = Non
             raise KeyError(f"the block has no column {name!r}")
         values = frame[name] if name in frame.columns else None
         typ = schema.field(name).type if schema is not None else _arrow_type(name, values, table)
-        arrays.append(_convert(name, values, typ, start, days))
+        arrays.append(_convert(values, typ, start, days))
     if schema is None:
         return pa.Table.from_arrays(arrays, names=names)
     return pa.Table.from_arrays(arrays, schema=schema)
