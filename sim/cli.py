@@ -150,9 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help, --version
             return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+        if extra:  # name the subcommand, whose --help lists the options it knows
+            prog = f"{PROG} {args.command}" if getattr(args, "command", None) else PROG
+            raise UsageError(prog, f"unrecognized arguments: {' '.join(extra)}")
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2

@@ -17,6 +17,9 @@ from typing import Iterable
 
 __all__ = ["Problem", "ScenarioError", "InputError"]
 
+MAX_PATH = 80
+"""Longest setting path quoted in a message (a key from a stray file is cut, not echoed whole)."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -34,7 +37,8 @@ class Problem:
             where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
         elif self.line is not None:
             where = f"line {self.line}: "
-        text = f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+        path = self.path if len(self.path) <= MAX_PATH else self.path[: MAX_PATH - 3] + "..."
+        text = f"{where}{path}: {self.message}" if path else f"{where}{self.message}"
         if self.allowed:
             text += f" (allowed: {self.allowed})"
         return text

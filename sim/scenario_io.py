@@ -199,6 +199,31 @@ class _GuardedLoader(yaml.SafeLoader):
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
 
+# YAML 1.2 core schema for plain scalars (PyYAML reads YAML 1.1, where yes/no/on/off are booleans, 017 is
+# octal, 1_000 is 1000, 1:30 is 90 and 1e3 is text).  Anything outside these forms stays text, so the
+# strict schema refuses it where it wants a number or true/false.
+_BOOL_12 = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT_12 = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT_12 = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_SPECIAL_12 = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+
+
+def _core_scalar(node: ScalarNode) -> Any:
+    """The value of a plain scalar under YAML 1.2's core schema; ``NotImplemented`` for other tags."""
+    text = node.value
+    if node.tag == _TAG + "bool":
+        return _BOOL_12.get(text, text)
+    if node.tag == _TAG + "int":
+        return int(text, 10) if _INT_12.match(text) else text
+    if node.tag == _TAG + "float":
+        special = _SPECIAL_12.get(text.lower())
+        if special is not None:
+            return special
+        return float(text) if _FLOAT_12.match(text) else text
+    if node.tag == _TAG + "str" and node.style is None and _FLOAT_12.match(text):
+        return float(text)  # '1e3' (plain) is a number in YAML 1.2
+    return NotImplemented
+
 
 def _tag_message(tag: str) -> str:
     shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
@@ -232,6 +257,9 @@ class _Builder:
                 return node.value
             if node.tag not in _SCALAR_TAGS:
                 raise self.fail(node, _tag_message(node.tag))
+            value = _core_scalar(node)
+            if value is not NotImplemented:
+                return value
             try:
                 return SafeConstructor.yaml_constructors[node.tag](self.loader, node)
             except (ValueError, TypeError, yaml.YAMLError):
@@ -274,8 +302,8 @@ class _Builder:
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise _Refused(line, f"duplicate key {key!r}: it appears on line {seen[key]} and again on "
-                                     f"line {line}", loc_to_path(loc + (key,)))
+                raise _Refused(line, f"duplicate key {_show(key, 40)}: it appears on line {seen[key]} and again "
+                                     f"on line {line}", loc_to_path(loc + (key,)))
             seen[key] = line
             self.lines[loc + (key,)] = (self.file, line)
             out[key] = self.build(value_node, loc + (key,), depth + 1)
@@ -420,6 +448,9 @@ def resolve_path(ref: str | Path, base_dir: str | Path | None = None) -> Path:
                 candidates += [d / f"{p.name}.yaml", d / f"{p.name}.yml"]
     for c in candidates:
         if c.is_file():
+            if c.suffix not in (".yaml", ".yml"):  # never read (nor quote) a file that is not YAML
+                raise ScenarioError.single(f"{ref_text!r} is not a scenario file (its name does not end in .yaml "
+                                           "or .yml)", allowed="a .yaml or .yml file, or a scenario name")
             return c.resolve()
     names = available_scenarios()
     guess = _suggest(p.stem, names)
@@ -465,7 +496,7 @@ def _resolve_extends(data: dict[str, Any], lines: LineMap, file: str | None, bas
         raise ScenarioError.single(f"more than {MAX_EXTENDS} levels of extends", file=file, line=ext_line,
                                    path="extends")
     try:
-        parent_path = resolve_path(ref, base_dir)
+        parent_path = _find_parent(ref, base_dir)
     except ScenarioError as exc:
         p = exc.problems[0]
         raise ScenarioError.single(f"parent {p.message}", file=file, line=ext_line, path="extends",
@@ -478,6 +509,24 @@ def _resolve_extends(data: dict[str, Any], lines: LineMap, file: str | None, bas
                                      chain + [parent_path])
     merged = deep_merge(pdata, data)
     return merged, _merge_lines(merged, plines, lines)
+
+
+def _find_parent(ref: str, base_dir: Path) -> Path:
+    """The file ``extends: ref`` names: a path from the file's folder; else (a copied scenario) the same
+    path from the shipped scenarios' folder; else a scenario of that name.  The first error if none."""
+    try:
+        return resolve_path(ref, base_dir)
+    except ScenarioError as first:
+        if "not a scenario file" in first.problems[0].message:
+            raise
+        p = Path(ref)
+        fallbacks = ([SCENARIO_DIR] if not p.is_absolute() else []) + [None]
+        for base in fallbacks:
+            try:
+                return resolve_path(ref, base) if base is not None else resolve_path(p.stem)
+            except ScenarioError:
+                continue
+        raise first from None
 
 
 def _read_scenario_file(path: Path) -> tuple[dict[str, Any], LineMap]:
@@ -705,6 +754,15 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], lines: Li
     filled from the defaults first.  ``lines`` (if given) is updated so that
     changed places point at ``--set``.  All bad overrides are reported together.
     """
+    out, problems = _apply_overrides_collecting(data, overrides, lines, model)
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _apply_overrides_collecting(data: Mapping[str, Any], overrides: Sequence[str], lines: LineMap | None,
+                                model: type[BaseModel]) -> tuple[dict[str, Any], list[Problem]]:
+    """:func:`apply_overrides` that applies the good overrides and returns the bad ones' problems."""
     out = copy.deepcopy(dict(data))
     problems: list[Problem] = []
     for item in overrides:
@@ -729,9 +787,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], lines: Li
             _apply_one(out, segs, raw, model, lines)
         except _OverrideError as exc:
             problems.append(Problem(SET_FILE, None, path_text, exc.message, exc.allowed))
-    if problems:
-        raise ScenarioError(problems)
-    return out
+    return out, problems
 
 
 # --------------------------------------------------------------------------- validation
@@ -752,7 +808,7 @@ def _problem_from(error: Mapping[str, Any], model: type[BaseModel], lines: LineM
         owner, _ = _schema_at(model, loc[:-1])
         keys = _keys_of(owner)
         guess = _suggest(str(loc[-1]), keys) if loc else None
-        message = f"unknown key {str(loc[-1])!r}" if loc else "unknown key"
+        message = f"unknown key {_show(str(loc[-1]), 40)}" if loc else "unknown key"
         if guess:
             message += f"; did you mean {guess!r}?"
         allowed = ", ".join(keys) or None
@@ -854,9 +910,16 @@ def load_scenario_with_source(ref: str | Path | Mapping[str, Any] | Scenario,
         raise ScenarioError.single(f"cannot load a scenario from {type(ref).__name__}",
                                    allowed="a file path, scenario name, YAML text or mapping")
     data = deep_merge(_default_data(), data)
-    if overrides:
-        data = apply_overrides(data, overrides, lines)
-    return validate_data(data, lines, file=file), source
+    problems: list[Problem] = []
+    if overrides:  # every problem at once: the bad overrides, then what validation finds with the good ones
+        data, problems = _apply_overrides_collecting(data, overrides, lines, Scenario)
+    try:
+        scenario = validate_data(data, lines, file=file)
+    except ScenarioError as err:
+        raise ScenarioError(problems + err.problems) from None
+    if problems:
+        raise ScenarioError(problems)
+    return scenario, source
 
 
 def load_scenario(ref: str | Path | Mapping[str, Any] | Scenario, overrides: Sequence[str] = ()) -> Scenario:

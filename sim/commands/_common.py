@@ -94,20 +94,36 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 
 def load(ref: str, overrides: Sequence[str] = (), days: int | None = None) -> tuple["Scenario", Path | None]:
     """Load a scenario (file or name), apply ``--set`` overrides and ``--days``; validate everything."""
-    from sim.scenario_io import load_scenario_with_source, validate_data
+    from sim.scenario_io import load_scenario_with_source
 
-    scenario, source = load_scenario_with_source(ref, overrides)
+    days_problems = _days_problems(days)
+    try:
+        scenario, source = load_scenario_with_source(ref, overrides)
+    except ScenarioError as err:  # every problem at once, --days included
+        raise ScenarioError(err.problems + days_problems) from None
+    if days_problems:
+        raise InputError(days_problems)
     if days is not None and days != scenario.days:
-        data = scenario.model_dump(mode="json")
-        data["days"] = days
-        try:
-            scenario = validate_data(data, file="--days")
-        except ScenarioError as err:
-            problems = [p for p in err.problems if p.path == "days"] or err.problems
-            first = problems[0]
-            raise InputError(first.message, path="--days",
-                             allowed=f"{first.allowed} days" if first.allowed else None) from None
+        from sim.scenario_io import validate_data
+
+        scenario = validate_data({**scenario.model_dump(mode="json"), "days": days}, file="--days")
     return scenario, source
+
+
+def _days_problems(days: int | None) -> list:
+    """What is wrong with ``--days`` (checked against the schema's bounds of ``days``), if anything."""
+    from sim.errors import Problem
+    from sim.scenario_io import validate_data
+    from sim.schema import Scenario
+
+    if days is None:
+        return []
+    try:
+        validate_data({**Scenario().model_dump(mode="json"), "days": days}, file="--days")
+    except ScenarioError as err:
+        first = next((p for p in err.problems if p.path == "days"), err.problems[0])
+        return [Problem(None, None, "--days", first.message, f"{first.allowed} days" if first.allowed else None)]
+    return []
 
 
 # --------------------------------------------------------------------------- engines

@@ -159,6 +159,9 @@ def run_sweep(rs: ResolvedSpec, out: Path | str, *, workers: int = 2, scheduler:
         if not design["point"].equals(pd.Series(range(len(design)), name="point")):
             raise InputError(f"{str(store.design_path)!r} is damaged (points out of order)", path="DIR")
         layout = Layout(len(design), rs.spec.replicates, rs.chunk_size)
+        for index in store.damaged_chunks(layout.runs_in, layout.chunks):  # e.g. truncated by a full disk
+            log.warning("chunk %d of %s is damaged; running it again", index, store.root)
+            store.remove_chunk(index)
         done = store.done_chunks()
         todo = [c for c in range(layout.chunks) if c not in done]
         todo_runs = sum(layout.runs_in(c) for c in todo)
