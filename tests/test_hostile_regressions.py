@@ -4,30 +4,19 @@ Every test runs the CLI end to end (in-process through ``sim.cli.main``) in a te
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from sim import cli
+from hostile_helpers import run_cli, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["-n", "1", "--days", "5", "--engine", "mesa", "--no-figures", "-q"]
 
 
-def run_cli(capsys, *args: object) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*"))}
 
 
 def refused(capsys, tmp_path: Path, *args: object) -> str:
