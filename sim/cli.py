@@ -27,7 +27,7 @@ import threading
 import traceback
 from typing import Iterator, Sequence
 
-from sim.errors import InputError, ScenarioError
+from sim.errors import InputError, RunFailure, ScenarioError
 
 COMMANDS = ["run", "compare", "plot", "validate", "params", "list", "sweep", "analyze", "calibrate", "app"]
 """Subcommand modules under :mod:`sim.commands`, in the order ``--help`` lists them."""
@@ -165,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as err:
         print(str(err), file=sys.stderr)
         return 2
+    except RunFailure as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return 1
     except Terminated:
         print("terminated", file=sys.stderr)
         return 143

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["Problem", "ScenarioError", "InputError"]
+__all__ = ["Problem", "ScenarioError", "InputError", "RunFailure"]
 
 MAX_PATH = 80
 """Longest setting path quoted in a message (a key from a stray file is cut, not echoed whole)."""
@@ -96,3 +96,9 @@ class InputError(ScenarioError):
     Same constructor and rendering as :class:`ScenarioError`; catching
     ``ScenarioError`` catches it too.
     """
+
+
+class RunFailure(Exception):
+    """A run that failed for a reason outside the input (a killed worker, a lost cluster) and whose
+    remedy is known: the CLI prints the message (with the remedy) on one line or two, exit status 1,
+    no traceback."""

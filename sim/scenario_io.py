@@ -38,6 +38,7 @@ import difflib
 import hashlib
 import json
 import re
+import stat
 import types
 from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping, Sequence, Union, get_args, get_origin
@@ -390,7 +391,11 @@ def read_yaml_file(path: str | Path) -> tuple[Any, LineMap]:
     path = Path(path)
     name = _display(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            raise ScenarioError.single("not a regular file (a pipe, device or folder cannot be read as YAML)",
+                                       file=name)
+        if info.st_size > MAX_BYTES:
             raise ScenarioError.single(f"larger than {MAX_BYTES // 1024} KiB; refusing to read it", file=name)
         with path.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)

@@ -5,7 +5,11 @@ Every test runs the CLI end to end (in-process through ``sim.cli.main``) in a te
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -137,6 +141,54 @@ def test_a_truncated_chunk_is_refused_by_analyze_and_run_again_by_resume(sweep, 
     again = pd.read_parquet(sweep / "runs").sort_values("run", ignore_index=True)
     pd.testing.assert_frame_equal(first, again)
     assert run_cli(capsys, "-q", "analyze", "sw")[0] == 0
+
+
+# --------------------------------------------------------------------------- item 6: sweeps that hang or litter
+
+
+def test_a_sweep_spec_that_is_a_fifo_is_refused_at_once(here):
+    os.mkfifo(here / "spec.yaml")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "sim", "sweep", "spec.yaml", "--out", "sw"], cwd=here, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in here.iterdir()) == ["spec.yaml"]
+
+
+def test_an_unreachable_or_malformed_scheduler_leaves_nothing_behind(here, capsys, monkeypatch):
+    import sim.sweep.executors
+
+    monkeypatch.setattr(sim.sweep.executors, "CONNECT_TIMEOUT", 1.0)
+    (here / "spec.yaml").write_text(SWEEP)
+    err = refused(capsys, here, "sweep", "spec.yaml", "--out", "sw", "--scheduler", "tcp://127.0.0.1:1")
+    assert "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:1'" in err
+    err = refused(capsys, here, "sweep", "spec.yaml", "--out", "deep/sw", "--scheduler", "127.0.0.1")
+    assert "'127.0.0.1' is not a Dask scheduler address" in err and "tcp://HOST:PORT" in err
+
+
+def test_a_killed_worker_ends_with_a_hint_to_resume_and_resume_finishes(here):
+    psutil = pytest.importorskip("psutil")  # a dependency of distributed
+    (here / "spec.yaml").write_text(SWEEP.replace("values: [20, 60, 90]", "range: [20, 60]").replace(
+        "{kind: grid}", "{kind: lhs, points: 6}").replace("engine: ensemble", "engine: mesa").replace("days: 8",
+                                                                                                   "days: 30"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "sim", "sweep", "spec.yaml", "--out", "sw", "--workers", "1"]
+    proc = subprocess.Popen(args, cwd=here, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while True:
+        assert proc.poll() is None and time.time() < deadline
+        workers = [k for k in psutil.Process(proc.pid).children(recursive=True)
+                   if "spawn_main" in " ".join(k.cmdline())]
+        if workers:
+            break
+        time.sleep(0.05)
+    workers[0].kill()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in err and "BrokenProcessPool" not in err
+    assert "a worker process died" in err and "escalation sweep spec.yaml --resume --out sw" in err
+    done = subprocess.run(args + ["--resume", "-q"], cwd=here, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_parquet(here / "sw" / "runs")) == 6 * 2  # points x replicates
 
 
 # --------------------------------------------------------------------------- item 7: no excerpts of other files

@@ -97,8 +97,11 @@ class Store:
     def exists(self) -> bool:
         return self.manifest_path.is_file()
 
-    def prepare(self) -> None:
-        """Create the folder (and parents); refuse a non-empty folder that is not a sweep."""
+    def prepare(self) -> list[Path]:
+        """Create the folder (and parents); refuse a non-empty folder that is not a sweep.
+
+        Returns what it created (folders, and the lock file to come), for :meth:`discard`.
+        """
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"{str(self.root)!r} is a file, not a folder", path="--out")
         if self.root.is_dir() and not self.exists():
@@ -106,10 +109,25 @@ class Store:
             if any(p.name not in ("runs", "timeseries") or not p.is_dir() or any(p.iterdir()) for p in others):
                 raise InputError(f"the folder {str(self.root)!r} is not empty and holds no sweep (no manifest.json)",
                                  path="--out", allowed="a new or empty folder, or a sweep folder with --resume")
+        created = [p for p in (self.runs_dir, self.root, *self.root.parents) if not p.exists()]
+        created += [self.root / ".lock"] if not (self.root / ".lock").exists() else []
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            self.discard(created)
             raise InputError(f"cannot write to {str(self.root)!r}: {exc.strerror or exc}", path="--out") from None
+        return created
+
+    def discard(self, created: list[Path]) -> None:
+        """Remove what :meth:`prepare` created, if still empty (a sweep that never started leaves nothing)."""
+        for p in sorted(created, key=lambda q: len(q.parts), reverse=True):
+            try:
+                if p.is_dir() and not p.is_symlink():
+                    p.rmdir()
+                elif p.name == ".lock" and p.is_file() and p.stat().st_size == 0:
+                    p.unlink()
+            except OSError:
+                pass
 
     @contextmanager
     def locked(self) -> Iterator[None]:
