@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.columns import CAPACITY_PREFIX, EVENT_COLUMNS, TIMESERIES_COLUMNS, capacity_columns
 from sim.folders import ResultFolder
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS
 from sim.rules import RUNG_NAMES
 
 __all__ = [
@@ -110,12 +110,12 @@ def tidy_timeseries(ts: pd.DataFrame, group_ids: Sequence[str] = ()) -> pd.DataF
     """The per-day table in a fixed row and column order, whichever engine made it.
 
     Rows: replicate, then day.  Columns: ``replicate, day, date``, the model
-    columns (:data:`sim.model.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the
+    columns (:data:`sim.columns.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the
     scenario's group order, then anything else an engine added.
     """
     ts = ts.sort_values(["replicate", "day"], kind="stable", ignore_index=True)
-    caps = [f"capacity_{g}" for g in group_ids if f"capacity_{g}" in ts.columns]
-    caps += sorted(c for c in ts.columns if c.startswith("capacity_") and c not in caps)
+    caps = [c for c in capacity_columns(group_ids) if c in ts.columns]
+    caps += sorted(c for c in ts.columns if c.startswith(CAPACITY_PREFIX) and c not in caps)
     first = [c for c in (*ID_COLUMNS, *TIMESERIES_COLUMNS) if c in ts.columns] + caps
     order = first + [c for c in ts.columns if c not in first]
     ts = ts[order].copy()

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS
+from sim.columns import EVENT_COLUMNS, TIMESERIES_COLUMNS
 from sim.plots import FIGURES
 from sim.results import OUTCOMES, QUANTILES
 from sim.rules import RUNG_NAMES
