@@ -327,6 +327,8 @@ def test_calibrate_command_writes_every_output(tmp_path, capsys):
     assert summary["abc"]["simulations"] <= 2000  # the budget
     fit = pd.read_csv(out / "fit.csv")
     assert set(fit.check) == {"point", "posterior", "natural"}
+    report = (out / "report.md").read_text()  # not the shipped folder: says so, and no link that breaks here
+    assert "not the shipped calibration" in report and "Shipped baseline" not in report and "](../" not in report
     assert cli.main(["calibrate", "--targets", str(tmp_path / "none.yaml"), "--out", str(out), "-q"]) == 2
 
 

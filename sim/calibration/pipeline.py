@@ -78,6 +78,7 @@ class Settings:
     fit_replicates: int = 500
     mesa_replicates: int = 200
     slack: float | None = None  # None: sim.calibration.targets.UPPER_SLACK
+    shipped: bool = False  # written into the repository's calibration/ (the one scenarios/baseline.yaml extends)
 
     @classmethod
     def quick(cls) -> "Settings":

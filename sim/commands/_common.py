@@ -82,7 +82,8 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("-o", "--out", type=Path, metavar="DIR",
                    help="result folder (default results/<name>-<YYYYmmdd-HHMMSS>/); must be new or empty")
     g.add_argument("--overwrite", action="store_true",
-                   help="replace DIR if it holds an earlier result (a folder with summary.json)")
+                   help="replace DIR if it is an earlier result folder that escalation wrote and nobody changed "
+                        "(checked against its escalation-manifest.json; anything else is refused)")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the figures (faster); 'escalation plot DIR' can draw them later")
 
