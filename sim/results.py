@@ -297,7 +297,7 @@ def format_comparison(summaries: Sequence[dict[str, Any]]) -> str:
 
 def safe_name(text: str) -> str:
     """A file-name-safe version of a scenario name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "scenario"
+    return re.sub(r"[^A-Za-z0-9_.+=-]+", "_", text).strip("._") or "scenario"
 
 
 def default_folder(name: str, root: Path | str = "results", now: dt.datetime | None = None) -> Path:

@@ -97,6 +97,10 @@ def load(ref: str, overrides: Sequence[str] = (), days: int | None = None) -> tu
     from sim.scenario_io import load_scenario_with_source, validate_data
 
     scenario, source = load_scenario_with_source(ref, overrides)
+    if overrides:  # a variant: named and labelled as such (folder, figures, resolved YAML, summary)
+        note = f"[variant of {scenario.name} with --set {', '.join(overrides)}] "
+        scenario = scenario.model_copy(update={"name": variant_name(scenario.name, overrides),
+                                               "question": (note + scenario.question)[:2000]})
     if days is not None and days != scenario.days:
         data = scenario.model_dump(mode="json")
         data["days"] = days
@@ -108,6 +112,26 @@ def load(ref: str, overrides: Sequence[str] = (), days: int | None = None) -> tu
             raise InputError(first.message, path="--days",
                              allowed=f"{first.allowed} days" if first.allowed else None) from None
     return scenario, source
+
+
+def variant_name(name: str, overrides: Sequence[str]) -> str:
+    """The name of a scenario changed by ``--set``: ``baseline+delay_days=5`` (the last part of each path),
+    or ``baseline+set-<hash>`` when that would be longer than the schema allows.
+
+    >>> variant_name("baseline", ["us.doctrine.proportionate.delay_days=5"])
+    'baseline+delay_days=5'
+    """
+    import hashlib
+
+    parts = []
+    for text in overrides:
+        path, _, value = text.partition("=")
+        parts.append(f"{path.strip().split('.')[-1]}={value.strip()}")
+    full = "+".join([name, *parts])
+    if len(full) <= 80:
+        return full
+    digest = hashlib.sha256("\n".join(overrides).encode("utf-8")).hexdigest()[:8]
+    return f"{name[:66]}+set-{digest}"
 
 
 # --------------------------------------------------------------------------- engines
