@@ -53,6 +53,27 @@ positive_int = at_least(1)
 seed_int = at_least(0)
 
 
+def real_number(*, above: float = 0.0, below: float = float("inf")) -> Any:
+    """argparse type: a real number strictly between ``above`` and ``below``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not above < value < below:
+            limit = "a positive number" if below == float("inf") else f"strictly between {above:g} and {below:g}"
+            raise argparse.ArgumentTypeError(f"{text} is not {limit}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+fraction = real_number(above=0.0, below=1.0)
+positive_real = real_number(above=0.0)
+
+
 def whole_number(text: str) -> int:
     """argparse type: any whole number (range checked later, against the schema)."""
     try:

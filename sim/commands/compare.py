@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from sim.commands._common import (add_output_options, add_simulation_options, choose_engine, load, positive_int,
-                                  run_summary, simulate, write_run)
+from sim.commands._common import (add_output_options, add_simulation_options, choose_engine, fraction, load,
+                                  positive_int, positive_real, run_summary, simulate, write_run)
 from sim.errors import InputError
 
 log = logging.getLogger("sim.cli")
@@ -30,9 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "variant, --set changes every scenario). Differences are taken from the first")
     add_simulation_options(p)
     g = p.add_argument_group("statistics")
-    g.add_argument("--confidence", type=_fraction, default=0.95, metavar="C",
+    g.add_argument("--confidence", type=fraction, default=0.95, metavar="C",
                    help="confidence level of the intervals (default 0.95)")
-    g.add_argument("--target-se", type=_positive, metavar="SE",
+    g.add_argument("--target-se", type=positive_real, metavar="SE",
                    help="run as many replicates as needed for every difference from the first scenario to have a "
                         "standard error of at most SE (absolute for probabilities, e.g. 0.02 = 2 points; relative "
                         "to the first scenario's mean for counts): the -n replicates are a pilot, then all "
@@ -41,26 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="most replicates --target-se may ask for (default 5000)")
     add_output_options(p)
     p.set_defaults(func=main)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{value:g} is not strictly between 0 and 1")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
-    return value
 
 
 def variants(refs: list[str], overrides: list[str]) -> list[tuple[str | None, str, list[str]]]:
