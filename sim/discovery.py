@@ -331,10 +331,11 @@ def discover(folder: Path | str, where: str, *, out: Path | str | None = None, t
             result.boxes = pd.concat([result.boxes, cb], ignore_index=True)
             result.limits = pd.concat([result.limits, cl], ignore_index=True)
     if write:
-        from sim.results import ResultFolder, safe_name
+        from sim.folders import ResultFolder
+        from sim.results import safe_name
 
         target = Path(out) if out is not None else sw.folder / f"discovery-{safe_name(where)}"
-        with ResultFolder(target, overwrite=overwrite) as tmp:
+        with ResultFolder(target, overwrite=overwrite, option="--out", kind="discovery") as tmp:
             _write(result, sw, tmp, formats, {"threshold": threshold, "peel_alpha": peel_alpha,
                                               "mass_min": mass_min, "max_boxes": max_boxes})
         result.folder = target

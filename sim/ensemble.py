@@ -131,9 +131,11 @@ import numpy as np
 import pandas as pd
 
 from . import rules
-from .agents import C2, INTEL, LOGI, RM_STORE, STORAGE_OF_WEAPON
 from .compiled import COUNTRIES, K, Compiled, compile_scenario
-from .model import EVENT_COLUMNS, TIMESERIES_COLUMNS, resolve_scenario
+from .columns import (C2, CAMPAIGN, DAY_COUNTS, DIRECT_RESPONSE, EVENT_COLUMNS, FLOAT_COLUMNS, INT_STATE_COLUMNS,  # noqa: F401
+                      INTEL, LOGI, MISSILE, OUTCOME_TOTALS, PREEMPTIVE, PROPORTIONATE, RM_STORE, SCRIPTED,
+                      STORAGE_OF_WEAPON, STRIKE_LABELS, TIMESERIES_COLUMNS)
+from .model import resolve_scenario
 from .schema import OUTCOMES, WEAPONS, Scenario
 
 BLOCK = 10_000
@@ -144,19 +146,6 @@ STAGE = 32
 
 ORDER_RING = 64
 """Length of the pending-order ring buffers (every order delay is at most 60 days)."""
-
-MISSILE = WEAPONS.index("missile")
-STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "scripted")
-"""Labels of US strikes, as in the Mesa event log (the engine keeps their index)."""
-PROPORTIONATE, CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, SCRIPTED = range(len(STRIKE_LABELS))
-DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
-              "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
-              "militia_injured", "militia_killed")
-FLOAT_COLUMNS = ("militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk")
-INT_STATE_COLUMNS = ("cumulative_attacks", "rung", "max_rung")
-assert set(TIMESERIES_COLUMNS) == {*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *FLOAT_COLUMNS, "tension"}
-OUTCOME_TOTALS = ("us_injured", "us_killed", "us_strikes", "targets_struck", "munitions", "militants_killed",
-                  "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks")
 
 
 def block_rng(seed: int, first: int, n: int) -> np.random.Generator:

@@ -9,18 +9,10 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from . import rules
-from .agents import RM_STORE, STORAGE_OF_WEAPON, Facility, Iran, MilitiaGroup, UnitedStates, USBase
+from .agents import Facility, Iran, MilitiaGroup, UnitedStates, USBase
+from .columns import EVENT_COLUMNS, RM_STORE, STORAGE_OF_WEAPON, TIMESERIES_COLUMNS  # noqa: F401 (re-exported)
 from .compiled import Compiled, compile_scenario
 from .schema import OUTCOMES, WEAPONS, Scenario, Shock
-
-TIMESERIES_COLUMNS = (
-    "attacks", "cumulative_attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck",
-    "munitions", "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
-    "militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk", "tension", "rung", "max_rung",
-)
-"""Model-level columns of the per-day table (besides replicate, day, date and ``capacity_<group>``)."""
-
-EVENT_COLUMNS = ("day", "actor", "kind", "target", "outcome", "detail")
 
 
 def resolve_scenario(scenario: Any, overrides: Sequence[str] = ()) -> Scenario:

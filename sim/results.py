@@ -13,8 +13,9 @@ scenario (without figures), ``comparison.csv``, a ``summary.json`` of kind
 ``comparison`` and the overlaid figures.
 
 Folders are written under a hidden temporary name next to the target and
-renamed when complete (:class:`ResultFolder`), so a failed or interrupted run
-leaves no result folder behind.  Tables are written with fixed float
+renamed when complete (:class:`sim.folders.ResultFolder`, which also writes
+``escalation-manifest.json``), so a failed or interrupted run leaves no result
+folder behind.  Tables are written with fixed float
 formatting and no wall-clock times, so the same seed gives byte-identical CSV
 files.
 """
@@ -23,9 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -34,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS
+from sim.columns import CAPACITY_PREFIX, EVENT_COLUMNS, TIMESERIES_COLUMNS, capacity_columns
+from sim.folders import ResultFolder
 from sim.rules import RUNG_NAMES
 
 __all__ = [
@@ -110,12 +110,12 @@ def tidy_timeseries(ts: pd.DataFrame, group_ids: Sequence[str] = ()) -> pd.DataF
     """The per-day table in a fixed row and column order, whichever engine made it.
 
     Rows: replicate, then day.  Columns: ``replicate, day, date``, the model
-    columns (:data:`sim.model.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the
+    columns (:data:`sim.columns.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the
     scenario's group order, then anything else an engine added.
     """
     ts = ts.sort_values(["replicate", "day"], kind="stable", ignore_index=True)
-    caps = [f"capacity_{g}" for g in group_ids if f"capacity_{g}" in ts.columns]
-    caps += sorted(c for c in ts.columns if c.startswith("capacity_") and c not in caps)
+    caps = [c for c in capacity_columns(group_ids) if c in ts.columns]
+    caps += sorted(c for c in ts.columns if c.startswith(CAPACITY_PREFIX) and c not in caps)
     first = [c for c in (*ID_COLUMNS, *TIMESERIES_COLUMNS) if c in ts.columns] + caps
     order = first + [c for c in ts.columns if c not in first]
     ts = ts[order].copy()
@@ -309,101 +309,6 @@ def default_folder(name: str, root: Path | str = "results", now: dt.datetime | N
         path = base.with_name(f"{base.name}-{n}")
         n += 1
     return path
-
-
-class ResultFolder:
-    """Write a result folder atomically.
-
-    ``with ResultFolder(target) as tmp:`` creates a hidden sibling folder
-    ``.<name>.tmp-<pid>`` (and any missing parents) at once, so an unwritable
-    target fails before any simulation; on success the folder is renamed to
-    ``target``; on any error (or Ctrl-C) it is deleted, with the parents it
-    created.  An existing ``target`` must be empty, or an earlier result folder
-    (one holding ``summary.json``) when ``overwrite`` is true.
-    """
-
-    def __init__(self, target: Path | str, *, overwrite: bool = False, option: str = "--out") -> None:
-        self.target = Path(target)
-        self.overwrite = overwrite
-        self.option = option
-        self.tmp: Path | None = None
-        self.created: list[Path] = []
-        self.auto_name = False
-
-    def _fail(self, message: str, allowed: str) -> InputError:
-        return InputError(message, path=self.option, allowed=allowed)
-
-    def _check_target(self) -> None:
-        t = self.target
-        if t.exists() and not t.is_dir():
-            raise self._fail(f"{str(t)!r} is a file, not a folder", "a new or empty folder")
-        if t.is_dir() and any(t.iterdir()):
-            if not self.overwrite:
-                raise self._fail(f"the folder {str(t)!r} already exists and is not empty",
-                                 "a new or empty folder, or --overwrite to replace an earlier result folder")
-            if not (t / "summary.json").is_file():
-                raise self._fail(f"refusing to overwrite {str(t)!r}: it is not an escalation result folder "
-                                 "(no summary.json)", "a new or empty folder")
-
-    def __enter__(self) -> Path:
-        self._check_target()
-        parent = self.target.parent
-        missing = []
-        p = parent
-        while not p.exists() and p != p.parent:
-            missing.append(p)
-            p = p.parent
-        try:
-            for d in reversed(missing):
-                d.mkdir()
-                self.created.append(d)
-            self.tmp = parent / f".{self.target.name}.tmp-{os.getpid()}"
-            if self.tmp.exists():
-                shutil.rmtree(self.tmp)
-            self.tmp.mkdir()
-            probe = self.tmp / ".write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            self._cleanup()
-            reason = exc.strerror or str(exc)
-            raise self._fail(f"cannot write results to {str(self.target)!r}: {reason}",
-                             "a folder path you can create and write to") from None
-        return self.tmp
-
-    def _cleanup(self) -> None:
-        if self.tmp is not None and self.tmp.exists():
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        for d in reversed(self.created):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            self._cleanup()
-            return
-        assert self.tmp is not None
-        try:
-            self._commit()
-        except BaseException:
-            self._cleanup()
-            raise
-
-    def _commit(self) -> None:
-        t = self.target
-        old: Path | None = None
-        if t.is_dir():
-            if any(t.iterdir()):
-                self._check_target()
-                old = t.with_name(f".{t.name}.old-{os.getpid()}")
-                t.rename(old)
-            else:
-                t.rmdir()
-        self.tmp.rename(t)  # type: ignore[union-attr]
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- reading back

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS
+from sim.columns import EVENT_COLUMNS, TIMESERIES_COLUMNS
 from sim.plots import FIGURES
 from sim.results import OUTCOMES, QUANTILES
 from sim.rules import RUNG_NAMES
@@ -181,7 +181,7 @@ def test_overwrite_replaces_an_earlier_result_only(tmp_path, capsys):
     stranger.mkdir()
     (stranger / "mine.txt").write_text("keep me")
     code, _, err = run_cli(capsys, *base[:-1], stranger, "--overwrite")
-    assert code == 2 and "not an escalation result folder" in err
+    assert code == 2 and "refusing to overwrite" in err and "did not write it" in err
     assert (stranger / "mine.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", "res"]
 

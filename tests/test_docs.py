@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sim import rules
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS
+from sim.columns import EVENT_COLUMNS, TIMESERIES_COLUMNS
 from sim.schema import FACILITY_KINDS, OUTCOMES, iter_parameters
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -89,8 +89,8 @@ def _unique(names: list[str]) -> list[str]:
 def main(args: argparse.Namespace) -> int:
     from sim import __version__
     from sim.differences import differences, format_differences, replicate_table, replicates_for
-    from sim.results import (ResultFolder, comparison_table, default_folder, format_comparison, write_csv,
-                             write_json)
+    from sim.folders import ResultFolder
+    from sim.results import comparison_table, default_folder, format_comparison, write_csv, write_json
 
     if len(args.scenarios) < 2:
         raise InputError(f"got one scenario ({args.scenarios[0]})", path="SCENARIO",
@@ -102,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder("compare-" + "-".join(labels)[:60])
     replicates, rule = args.replicates, None
-    with ResultFolder(target, overwrite=args.overwrite) as tmp:
+    with ResultFolder(target, overwrite=args.overwrite, kind="comparison") as tmp:
         runs = [simulate(s, replicates, args.seed, engine, quiet=args.quiet) for s, _ in loaded]
         if args.target_se is not None:
             needed = replicates_for({label: replicate_table(ts) for label, (ts, _) in zip(labels, runs)},

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.ensemble import OUTCOME_TOTALS
-from sim.model import TIMESERIES_COLUMNS
+from sim.columns import OUTCOME_TOTALS
 from sim.rules import RUNG_NAMES
 
 __all__ = ["Outcome", "OUTCOMES", "OUTCOME_NAMES", "REACHED", "DEFAULT_OUTCOMES", "expand_outcomes",
-           "standardize", "timeseries_columns", "sample_days"]
+           "standardize", "sample_days"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,6 @@ def standardize(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     if "first_fatal_day" in names:
         out["first_fatal_day"] = out["first_fatal_day"].astype("Int64").mask(lambda s: s < 0)
     return out[names].astype({n: OUTCOME_DTYPES[n] for n in names}).reset_index(drop=True)
-
-
-def timeseries_columns(group_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """Per-day columns a sweep may keep as time series."""
-    return list(TIMESERIES_COLUMNS) + [f"capacity_{g}" for g in group_ids]
 
 
 def sample_days(days: int, every: int) -> np.ndarray:

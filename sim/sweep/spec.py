@@ -29,6 +29,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 from pydantic import Field
 
+from sim.columns import timeseries_columns
 from sim.errors import Problem, ScenarioError
 from sim.schema import ParamInfo, Scenario, SeriesPoint, Strict, iter_parameters
 from sim.scenario_io import (
@@ -42,7 +43,8 @@ from sim.scenario_io import (
     validate_data,
 )
 
-from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, REACHED, expand_outcomes, timeseries_columns
+
+from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, REACHED, expand_outcomes
 
 __all__ = ["DESIGNS", "ENGINES", "ParameterSpec", "DesignSpec", "TimeseriesSpec", "SweepSpec", "Factor",
            "ResolvedSpec", "load_spec", "scenario_at", "DEFAULT_CHUNK_SIZE"]

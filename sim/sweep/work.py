@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.ensemble import DAY_COUNTS, INT_STATE_COLUMNS
+from sim.columns import DAY_COUNTS, INT_STATE_COLUMNS
 
 from .outcomes import OUTCOME_DTYPES, sample_days, standardize
 from .spec import Factor, scenario_at
