@@ -175,8 +175,9 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, *, threshold: float = 0.8, peel_a
     y = np.asarray(y, dtype=bool)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # threshold 0.5 on a 0/1 y: EMA counts y >= threshold as the cases of interest
-        alg = prim.Prim(frame, y.astype(float), threshold=0.5, peel_alpha=peel_alpha, mass_min=mass_min)
+        # EMA counts y >= threshold as the cases of interest and keeps a box only if its density reaches the
+        # threshold: a tiny positive one keeps every box with a case in it (this module chooses the step)
+        alg = prim.Prim(frame, y.astype(float), threshold=1e-9, peel_alpha=peel_alpha, mass_min=mass_min)
     boxes, limits, steps = [], [], []
     for k in range(1, max_boxes + 1):
         if y.sum() == 0:
@@ -185,7 +186,7 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, *, threshold: float = 0.8, peel_a
             warnings.simplefilter("ignore")
             box = alg.find_box()
         traj = None if box is None else box.peeling_trajectory.reset_index(drop=True)
-        if traj is None or len(traj) < 2:  # EMA's 'dump box': even the densest box holds under half cases
+        if traj is None or len(traj) < 2:  # EMA's 'dump box': no case left to box
             break
         meets = np.flatnonzero(traj["density"].to_numpy() >= threshold)
         i = int(meets[0]) if meets.size else int(traj["density"].to_numpy().argmax())
