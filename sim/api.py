@@ -100,7 +100,7 @@ class Run:
 
     def summary(self) -> dict[str, Any]:
         """Percentiles of the key outcomes and rung probabilities (the outcome part of ``summary.json``)."""
-        from sim.results import summarize
+        from sim.summary import summarize
 
         return summarize(self.timeseries, self.scenario.start_date)
 

@@ -24,33 +24,34 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.results import OUTCOMES, first_fatal_days, horizon_values
-from sim.rules import RUNG_NAMES
+from sim.outcomes import OUTCOMES, horizon_table
 from sim.stats import mean_estimate, paired_difference, proportion_estimate, replicates_needed
 
 __all__ = ["replicate_table", "outcome_labels", "differences", "replicates_for", "format_differences"]
 
-PROBABILITIES = ("any_us_killed", *(f"reached_{name}" for name in RUNG_NAMES[1:]))
 COLUMNS = ("outcome", "label", "kind", "scenario", "value", "se", "low", "high", "n", "difference",
            "difference_se", "difference_low", "difference_high", "covers_zero")
 
 
 def outcome_labels() -> dict[str, tuple[str, str]]:
-    """Outcome name -> (label, kind), kind ``mean`` or ``probability``, in display order."""
-    out = {o.key: (f"{o.label} ({o.unit})", "mean") for o in OUTCOMES}
-    out["any_us_killed"] = ("P(at least one US fatality)", "probability")
-    for k, rung in enumerate(RUNG_NAMES[1:], start=1):
-        out[f"reached_{rung}"] = (f"P(reached rung {k} {rung.replace('_', ' ')})", "probability")
+    """Outcome name -> (label, kind), kind ``mean`` or ``probability``, in the registry's order
+    (:data:`sim.outcomes.OUTCOMES`); an outcome that may never happen (the first fatal day) is replaced by the
+    probability that it happens (``any_us_killed``)."""
+    out: dict[str, tuple[str, str]] = {}
+    for o in OUTCOMES:
+        if o.kind == "value":
+            out[o.name] = (f"{o.label} ({o.unit})", "mean")
+        elif o.kind == "event":
+            out["any_us_killed"] = ("P(at least one US fatality)", "probability")
+        else:
+            out[o.name] = (f"P({o.label[0].lower()}{o.label[1:]})", "probability")
     return out
 
 
 def replicate_table(ts: pd.DataFrame) -> pd.DataFrame:
-    """One row per replicate (in replicate order): every key outcome at the horizon."""
-    table = horizon_values(ts).sort_index()
-    table["any_us_killed"] = first_fatal_days(ts).reindex(table.index).notna()
-    top = table["max_rung"].to_numpy() if "max_rung" in table else ts.groupby("replicate")["max_rung"].max()
-    for k, rung in enumerate(RUNG_NAMES[1:], start=1):
-        table[f"reached_{rung}"] = np.asarray(top) >= k
+    """One row per replicate (in replicate order): the registry's outcomes at the horizon, and ``any_us_killed``."""
+    table = horizon_table(ts).set_index("replicate")
+    table["any_us_killed"] = table["first_fatal_day"].notna()
     return table
 
 

@@ -47,14 +47,13 @@ class ScenarioFunction:
         self.replicates, self.seed = replicates, seed
 
     def __call__(self, **values: Any) -> dict[str, float]:
-        from sim.ensemble import outcomes_at_horizon
-        from sim.sweep.outcomes import standardize
+        from sim.engines import get_engine
         from sim.sweep.spec import scenario_at
 
         chosen = [f for f in self.factors if f.path in values]
         scenario = scenario_at(self.base, chosen, [values[f.path] for f in chosen])
         columns = [n if n != "fatal_share" else "first_fatal_day" for n in self.outcomes]
-        table = standardize(outcomes_at_horizon(scenario, self.replicates, self.seed), columns)
+        table = get_engine("ensemble").outcomes(scenario, self.replicates, self.seed)
         return {name: float(table[col].notna().mean() if name == "fatal_share" else table[col].astype(float).mean())
                 for name, col in zip(self.outcomes, columns)}
 

@@ -88,7 +88,7 @@ parameters:
 design: {kind: lhs, points: 24}
 replicates: 4
 seed: 3
-outcomes: [max_rung, us_killed, total_attacks, reached]
+outcomes: [max_rung, us_killed, cumulative_attacks, reached]
 """
 
 

@@ -23,13 +23,13 @@ def test_parameters_carry_the_plausible_ranges():
 def test_perform_experiments_on_20_scenarios():
     model = ema_model("baseline", uncertainties=["iran.direct_propensity", "drivers.regional_tension",
                                                  "militia.attack.deterrence_weight"],
-                      levers=None, outcomes=["total_attacks", "us_killed", "reached_major_campaign"],
+                      levers=None, outcomes=["cumulative_attacks", "us_killed", "reached_major_campaign"],
                       replicates=4, days=45)
     experiments, outcomes = ema.perform_experiments(model, scenarios=20)
     assert len(experiments) == 20
     tension = experiments["drivers.regional_tension"].to_numpy(float)
     assert tension.min() >= 0.4 and tension.max() <= 1.0 and tension.std() > 0
-    attacks = outcomes["total_attacks"]
+    attacks = outcomes["cumulative_attacks"]
     assert attacks.shape == (20,) and np.all(attacks > 0)
     assert np.all((outcomes["reached_major_campaign"] >= 0) & (outcomes["reached_major_campaign"] <= 1))
     # regional tension drives militia attacks (mechanism 1): more tension, more attacks across the sample

@@ -90,7 +90,8 @@ def main(args: argparse.Namespace) -> int:
     from sim import __version__
     from sim.differences import differences, format_differences, replicate_table, replicates_for
     from sim.folders import ResultFolder
-    from sim.results import comparison_table, default_folder, format_comparison, write_csv, write_json
+    from sim.results import default_folder, write_csv, write_json
+    from sim.summary import comparison_table, format_comparison
 
     if len(args.scenarios) < 2:
         raise InputError(f"got one scenario ({args.scenarios[0]})", path="SCENARIO",
