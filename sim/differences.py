@@ -44,7 +44,8 @@ def outcome_labels() -> dict[str, tuple[str, str]]:
         elif o.kind == "event":
             out["any_us_killed"] = ("P(at least one US fatality)", "probability")
         else:
-            out[o.name] = (f"P({o.label[0].lower()}{o.label[1:]})", "probability")
+            text = (o.label[0].lower() + o.label[1:]).replace(" (", ": ").rstrip(")")  # reached rung 8: direct exchange
+            out[o.name] = (f"P({text})", "probability")
     return out
 
 

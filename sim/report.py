@@ -253,6 +253,9 @@ def _discovery_text(q: Question, disc: dict[str, Any], fact: dict[str, Any]) -> 
     lines[-1] += (f" PRIM's first box holds {100 * b['coverage']:.0f}% of them (coverage) and {100 * b['density']:.0f}% "
                   f"of its runs meet the condition (density, against {100 * share:.0f}% overall) when "
                   + ("; ".join(parts) if parts else "no parameter narrows it") + ".")
+    if b["density"] < 1.5 * share:
+        lines[-1] += (" The box is hardly denser than the whole sweep: over these plausible ranges no parameter "
+                      "concentrates the condition, which depends little on them.")
     if len(fact["figures"]) > 2:
         lines += ["", f"![{q.title}: PRIM box](findings/{fact['figures'][2]})"]
     return lines + [""]
