@@ -95,6 +95,7 @@ def _scripted_fatal_attack() -> tuple[Scenario, int]:
     s = _quiet(days=40)
     s.drivers.host_pressure[0].value = 0.0
     s.us.doctrine.triggers.respond_probability = 1.0  # approval certain
+    s.us.doctrine.precision.irgc_per_target = 0.0  # no IRGC deaths: the ladder stops at the campaign
     shock_day = 10
     s.shocks = [_shock(s, shock_day, kind="attack", group="kh", base="tower_22", weapon="uav", injured=40, killed=3)]
     return _valid(s), shock_day
@@ -120,7 +121,8 @@ def test_scripted_fatal_attack_brings_the_campaign_first_wave(engine):
     assert (ts[ts["day"] < wave_day]["targets_struck"] == 0).all()
     shock = ts[ts["day"] == shock_day]
     assert (shock["us_killed"] == 3).all() and (shock["us_injured"] == 40).all() and (shock["attacks"] == 1).all()
-    assert (ts.groupby("replicate")["max_rung"].max() >= 5).all()  # major_campaign reached
+    assert (ts[ts["day"] == wave_day]["rung"] == 5).all()  # major_campaign, from the wave
+    assert (ts[(ts["day"] > shock_day) & (ts["day"] < wave_day)]["rung"] == 4).all()  # fatal_attacks before it
     orders = ev[(ev["kind"] == "order") & (ev["target"] == "campaign")]
     assert len(orders) == 4 and (orders["aimpoints"] == expected).all() and (orders["due_day"] == wave_day).all()
     waves = ev[(ev["kind"] == "campaign") & (ev["day"] == wave_day)]
@@ -164,6 +166,33 @@ def test_proportionate_strike_follows_injuries_by_its_delay(engine):
     strikes = r.ev[r.ev["kind"] == "proportionate"]
     assert (strikes["day"] == 4 + pp.delay_days).all() and len(strikes) == 3
     assert (strikes["aimpoints"] == nfac * pp.targets_per_facility).all()
+
+
+def test_launches_never_exceed_the_weapons_held(engine):
+    s = Scenario(days=60)
+    for g in s.militia.groups:
+        g.base_rate, g.stock.uav, g.stock.rocket, g.stock.missile = 5.0, 0.0, 2.0, 0.0
+    s.iran.resupply_rate = 0.0
+    r = engine.run(_valid(s), 2, seed=4)
+    per_run = r.ts.groupby("replicate")["attacks"].sum()
+    assert (per_run == 2 * len(s.militia.groups)).all()  # every rocket fired, and nothing more
+    assert r.ev[r.ev["kind"] == "attack"]["weapon"].eq("rocket").all()
+
+
+def test_revenge_from_a_strike_decays_with_its_half_life(engine):
+    s = _quiet(days=30)
+    s.shocks = [_shock(s, 1, kind="strike", targets=10, scope="militia", group="kh")]
+    s = _valid(s)
+    r = engine.run(s, 2, seed=6)
+    at = s.militia.attack
+    strikes = r.ev[r.ev["kind"] == "scripted"].set_index("replicate")
+    ret = rules.decay_factor(at.revenge_half_life_days)
+    for rep, st_ in enumerate(np.concatenate([x.revenge for x in r.states])):
+        added = rules.revenge_added(10, strikes.loc[rep, "militants_killed"], at.revenge_per_target,
+                                    at.revenge_per_militant)
+        assert strikes.loc[rep, "aimpoints"] == 10 and strikes.loc[rep, "target"] == "kh"
+        np.testing.assert_allclose(st_[0], added * ret ** (s.days - 1))
+        assert (st_[1:] == 0).all()
 
 
 # --------------------------------------------------------------------------- regression tests of model fixes

@@ -253,60 +253,63 @@ def _run_group(ctx: Context, vec: list[int], batches: list[tuple[int, int, int]]
     return (pd.concat(outs, ignore_index=True), pd.concat(series, ignore_index=True) if series else None)
 
 
-def _results(ctx: Context, chunk: Chunk) -> list[tuple[pd.DataFrame, pd.DataFrame | None]]:
-    """(outcomes, per-day table or None) of each batch of a chunk, in batch order."""
+def _results(ctx: Context, chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Outcomes of every run of a chunk in run order (``replicate`` = run number) and its kept per-day rows."""
     vec = _vector_factors(ctx)
-    if not vec:
-        return [_run_batch(ctx, scenario_at(ctx.base_data, ctx.factors, values), point * ctx.replicates + r0, r1 - r0)
-                for (point, r0, r1), values in zip(chunk.batches, chunk.values)]
     fixed = [i for i in range(len(ctx.factors)) if i not in vec]
     groups: dict[tuple[Any, ...], list[int]] = {}
     for b, values in enumerate(chunk.values):
-        groups.setdefault(tuple(values[i] for i in fixed), []).append(b)
-    results: list[Any] = [None] * len(chunk.batches)
+        groups.setdefault(tuple(values[i] for i in fixed) if vec else (b,), []).append(b)
+    outs, series = [], []
     for members in groups.values():
         batches = [chunk.batches[b] for b in members]
-        out, ts = _run_group(ctx, vec, batches, [chunk.values[b] for b in members])
-        start = 0
-        for b, (p, r0, r1) in zip(members, batches):
-            part = out.iloc[start:start + r1 - r0].reset_index(drop=True)
-            lo, hi = p * ctx.replicates + r0, p * ctx.replicates + r1
-            part_ts = None if ts is None else ts[(ts["replicate"] >= lo) & (ts["replicate"] < hi)]
-            results[b] = (part, part_ts)
-            start += r1 - r0
-    return results
+        values = [chunk.values[b] for b in members]
+        if vec:
+            out, ts = _run_group(ctx, vec, batches, values)
+        else:
+            (p, r0, r1), = batches
+            out, ts = _run_batch(ctx, scenario_at(ctx.base_data, ctx.factors, values[0]), p * ctx.replicates + r0,
+                                 r1 - r0)
+        outs.append(out)
+        if ts is not None:
+            series.append(ts[ts["day"].isin(sample_days(_days(ctx, values[0]), ctx.ts_every))])
+    out = pd.concat(outs, ignore_index=True) if len(outs) > 1 else outs[0]
+    if len(outs) > 1:  # groups interleave: back to run order
+        out = out.sort_values("replicate", kind="stable", ignore_index=True)
+    ts = None
+    if series:
+        ts = pd.concat(series, ignore_index=True).sort_values(["replicate", "day"], kind="stable", ignore_index=True)
+    return out, ts
 
 
 def run_chunk(ctx: Context, chunk: Chunk) -> tuple[pa.Table, pa.Table | None]:
     """Run one chunk; return its runs table and its time-series table (None if none is kept)."""
     R = ctx.replicates
-    frames, ts_frames = [], []
-    for (point, r0, r1), values, (out, ts) in zip(chunk.batches, chunk.values, _results(ctx, chunk)):
-        k0 = point * R + r0
-        frame = pd.DataFrame({"run": np.arange(k0, k0 + r1 - r0, dtype=np.int64),
-                              "point": np.int64(point), "replicate": np.arange(r0, r1, dtype=np.int64)})
-        for f, v in zip(ctx.factors, values):
-            frame[f.path] = pd.array([v] * len(frame), dtype=f.dtype)
-        if not np.array_equal(out["replicate"].to_numpy(), frame["run"].to_numpy()):
-            raise RuntimeError(f"the {ctx.engine} engine returned runs {k0}..{k0 + r1 - r0 - 1} out of order")
-        frames.append(pd.concat([frame, standardize(out, list(ctx.outcomes))], axis=1))
-        if ts is not None:
-            keep = ts[ts["day"].isin(sample_days(ctx_days(ctx, values), ctx.ts_every))]
-            run = keep["replicate"].to_numpy(np.int64)
-            part = pd.DataFrame({"run": run, "point": np.int64(point), "replicate": run - point * R,
-                                 "day": keep["day"].to_numpy(np.int64)})
-            for col in ctx.ts_columns:
-                part[col] = keep[col].to_numpy()
-            ts_frames.append(part)
-    runs = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), schema=runs_schema(ctx), preserve_index=False)
+    out, ts = _results(ctx, chunk)
+    sizes = np.array([r1 - r0 for _, r0, r1 in chunk.batches])
+    points = np.array([p for p, _, _ in chunk.batches], dtype=np.int64)
+    replicate = np.concatenate([np.arange(r0, r1, dtype=np.int64) for _, r0, r1 in chunk.batches])
+    run = np.repeat(points, sizes) * R + replicate
+    if not np.array_equal(out["replicate"].to_numpy(), run):
+        raise RuntimeError(f"the {ctx.engine} engine returned the runs of chunk {chunk.index} out of order")
+    frame = pd.DataFrame({"run": run, "point": np.repeat(points, sizes), "replicate": replicate})
+    for j, f in enumerate(ctx.factors):
+        col = np.empty(len(chunk.values), dtype=object)
+        col[:] = [v[j] for v in chunk.values]
+        frame[f.path] = pd.array(np.repeat(col, sizes).tolist(), dtype=f.dtype)
+    frame = pd.concat([frame, standardize(out, list(ctx.outcomes))], axis=1)
+    runs = pa.Table.from_pandas(frame, schema=runs_schema(ctx), preserve_index=False)
     series = None
     if ctx.ts_columns:
-        series = pa.Table.from_pandas(pd.concat(ts_frames, ignore_index=True), schema=timeseries_schema(ctx),
-                                      preserve_index=False)
+        k = ts["replicate"].to_numpy(np.int64)
+        part = pd.DataFrame({"run": k, "point": k // R, "replicate": k % R, "day": ts["day"].to_numpy(np.int64)})
+        for col_name in ctx.ts_columns:
+            part[col_name] = ts[col_name].to_numpy()
+        series = pa.Table.from_pandas(part, schema=timeseries_schema(ctx), preserve_index=False)
     return runs, series
 
 
-def ctx_days(ctx: Context, values: Sequence[Any]) -> int:
+def _days(ctx: Context, values: Sequence[Any]) -> int:
     """The horizon of a design point (a factor may set ``days``)."""
     for f, v in zip(ctx.factors, values):
         if f.path == "days":
