@@ -9,7 +9,7 @@
   one 300 replicates of 60 days.
 * Known answers of the ensemble's own plumbing: blocks, seeding, outcomes without a table,
   per-replicate parameters, the bulk samplers.  What every engine must do (known answers of
-  the day, invariants, regression tests of model fixes) is in tests/test_engines.py.
+  the day, invariants, regression tests of model fixes) is in tests/test_contract.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Mesa-specific tests: a real Mesa model whose agents hold their slices of the state, Mesa conventions,
-per-replicate seeding.  What every engine must do is in tests/test_engines.py."""
+per-replicate seeding.  What every engine must do is in tests/test_contract.py."""
 
 from pathlib import Path
 
