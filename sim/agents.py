@@ -22,7 +22,7 @@ import numpy as np
 from mesa import Agent
 
 from . import dynamics, rules
-from .columns import STORAGE_OF_WEAPON
+from .columns import C2, INTEL, LOGI, RM_STORE, STORAGE_OF_WEAPON, UAV_STORE  # noqa: F401 (re-exported)
 from .schema import FACILITY_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from mesa import Agent
 
-from .model import EscalationModel, resolve_scenario
+from .engines import prepare_scenario
+from .model import EscalationModel
 from .schema import Scenario
 
 
@@ -60,9 +61,7 @@ def run_replicates(scenario: Any = "baseline", replicates: int = 1, seed: int = 
     replicate's generator comes from ``SeedSequence(seed)`` (see
     :func:`replicate_seeds`); ``progress`` may wrap the replicate loop (e.g. tqdm).
     """
-    s = resolve_scenario(scenario, overrides)
-    if days is not None and days != s.days:
-        s = s.model_copy(update={"days": int(days)})
+    s = prepare_scenario(scenario, days, overrides)
     seeds = replicate_seeds(seed, replicates, first_replicate)
     loop: Iterable = range(replicates)
     if progress is not None:

@@ -27,7 +27,8 @@ import pandas as pd
 from sim.compiled import compile_scenario
 from sim.errors import InputError
 from sim.dynamics import varies_per_replicate
-from sim.ensemble import BLOCK, EnsembleEngine, block_rng, prepare_scenario
+from sim.engines import prepare_scenario
+from sim.ensemble import BLOCK, EnsembleEngine, block_rng
 from sim.schema import Scenario
 
 from .params import apply_values, expand_path, get_value, schema_bounds, schema_info
