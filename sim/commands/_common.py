@@ -51,6 +51,27 @@ positive_int = at_least(1)
 seed_int = at_least(0)
 
 
+def real_number(*, above: float = 0.0, below: float = float("inf")) -> Any:
+    """argparse type: a real number strictly between ``above`` and ``below``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not above < value < below:
+            limit = "a positive number" if below == float("inf") else f"strictly between {above:g} and {below:g}"
+            raise argparse.ArgumentTypeError(f"{text} is not {limit}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+fraction = real_number(above=0.0, below=1.0)
+positive_real = real_number(above=0.0)
+
+
 def whole_number(text: str) -> int:
     """argparse type: any whole number (range checked later, against the schema)."""
     try:
@@ -82,7 +103,8 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("-o", "--out", type=Path, metavar="DIR",
                    help="result folder (default results/<name>-<YYYYmmdd-HHMMSS>/); must be new or empty")
     g.add_argument("--overwrite", action="store_true",
-                   help="replace DIR if it holds an earlier result (a folder with summary.json)")
+                   help="replace DIR if it is an earlier result folder that escalation wrote and nobody changed "
+                        "(checked against its escalation-manifest.json; anything else is refused)")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the figures (faster); 'escalation plot DIR' can draw them later")
     g.add_argument("--csv", action=argparse.BooleanOptionalAction, default=None,
@@ -92,13 +114,16 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
                    help="go ahead with a run estimated to take more than an hour or 20 GB of files")
 
 
-def check_run_size(args: argparse.Namespace, days: int, engine: str, target: Path, scenarios: int = 1) -> bool:
-    """Refuse an absurd run (exit 2, with time and disk estimates; see sim.sizing); return whether to write CSV."""
+def check_run_size(args: argparse.Namespace, days: int, engine: str, target: Path, scenarios: int = 1,
+                   replicates: int | None = None) -> bool:
+    """Refuse an absurd run (exit 2, with time and disk estimates; see sim.sizing); return whether to write CSV.
+    ``replicates``: if not ``--replicates`` (e.g. raised by compare's --target-se)."""
     from sim.sizing import check_size, estimate, want_csv
 
-    csv_on = want_csv(args.csv, args.replicates, days)
-    est = estimate(args.replicates, days, engine, csv=csv_on, scenarios=scenarios)
-    check_size(est, args.replicates, target, yes=args.yes)
+    n = args.replicates if replicates is None else replicates
+    csv_on = want_csv(args.csv, n, days)
+    est = estimate(n, days, engine, csv=csv_on, scenarios=scenarios)
+    check_size(est, n, target, yes=args.yes)
     log.info("estimated: %s", est.text())
     return csv_on
 
@@ -108,7 +133,32 @@ def check_run_size(args: argparse.Namespace, days: int, engine: str, target: Pat
 
 def load(ref: str, overrides: Sequence[str] = (), days: int | None = None) -> tuple["Scenario", Path | None]:
     """Load a scenario (file or name), apply ``--set`` overrides and ``--days``; validate everything."""
-    return prepare_with_source(ref, days, overrides)
+    scenario, source = prepare_with_source(ref, days, overrides)
+    if overrides:  # a variant: named and labelled as such (folder, figures, resolved YAML, summary)
+        note = f"[variant of {scenario.name} with --set {', '.join(overrides)}] "
+        scenario = scenario.model_copy(update={"name": variant_name(scenario.name, overrides),
+                                               "question": (note + scenario.question)[:2000]})
+    return scenario, source
+
+
+def variant_name(name: str, overrides: Sequence[str]) -> str:
+    """The name of a scenario changed by ``--set``: ``baseline+delay_days=5`` (the last part of each path),
+    or ``baseline+set-<hash>`` when that would be longer than the schema allows.
+
+    >>> variant_name("baseline", ["us.doctrine.proportionate.delay_days=5"])
+    'baseline+delay_days=5'
+    """
+    import hashlib
+
+    parts = []
+    for text in overrides:
+        path, _, value = text.partition("=")
+        parts.append(f"{path.strip().split('.')[-1]}={value.strip()}")
+    full = "+".join([name, *parts])
+    if len(full) <= 80:
+        return full
+    digest = hashlib.sha256("\n".join(overrides).encode("utf-8")).hexdigest()[:8]
+    return f"{name[:66]}+set-{digest}"
 
 
 # --------------------------------------------------------------------------- engines
@@ -162,7 +212,8 @@ def file_provenance(head: dict[str, Any]) -> dict[str, Any]:
 def stream_run(folder: Path, scenario: "Scenario", head: dict[str, Any], *, csv: bool, figures: bool,
                quiet: bool = False, blocks: Iterable | None = None) -> tuple[dict[str, Any], Any]:
     """Simulate (or take ``blocks`` of (per-day table, events)) and write a complete run folder block by block:
-    tables, resolved scenario, summary.json and figures.  Return (summary, per-day aggregates)."""
+    tables, resolved scenario, summary.json and figures.  Return (summary, the :class:`sim.stream.RunStream`:
+    its per-day aggregates ``days`` and its ``horizon()`` table)."""
     from sim.results import write_json
     from sim.summary import summarize_horizon
     from sim.scenario_io import scenario_to_yaml
@@ -188,7 +239,7 @@ def stream_run(folder: Path, scenario: "Scenario", head: dict[str, Any], *, csv:
         files += [f"figures/{p.name}" for p in paths]
     summary["files"] = ["summary.json", *files]
     write_json(folder / "summary.json", summary)
-    return summary, stream.days
+    return summary, stream
 
 
 def describe_outcomes(summary: dict[str, Any]) -> list[str]:

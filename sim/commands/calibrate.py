@@ -75,6 +75,8 @@ def main(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    settings.shipped = out.resolve() == DEFAULT_OUT.resolve()
+
     try:
         with ResultFolder(out, overwrite=True, kind="calibration") as tmp, logging_redirect_tqdm(), \
                 tqdm(desc="calibrate", unit="run", file=sys.stderr, disable=True if args.quiet else None,
