@@ -14,8 +14,9 @@ scenario (without figures), ``comparison.csv``, a ``summary.json`` of kind
 ``comparison`` and the overlaid figures.
 
 Folders are written under a hidden temporary name next to the target and
-renamed when complete (:class:`ResultFolder`), so a failed or interrupted run
-leaves no result folder behind.  Tables are written with fixed float
+renamed when complete (:class:`sim.folders.ResultFolder`, which also writes
+``escalation-manifest.json``), so a failed or interrupted run leaves no result
+folder behind.  Tables are written with fixed float
 formatting and no wall-clock times, so the same seed gives byte-identical CSV
 files.
 """
@@ -24,9 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -35,6 +34,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.columns import CAPACITY_PREFIX, EVENT_COLUMNS, TIMESERIES_COLUMNS, capacity_columns
+from sim.folders import ResultFolder
 
 __all__ = [
     "FLOAT_FORMAT",
@@ -127,7 +127,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def safe_name(text: str) -> str:
     """A file-name-safe version of a scenario name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "scenario"
+    return re.sub(r"[^A-Za-z0-9_.+=-]+", "_", text).strip("._") or "scenario"
 
 
 def default_folder(name: str, root: Path | str = "results", now: dt.datetime | None = None) -> Path:
@@ -139,101 +139,6 @@ def default_folder(name: str, root: Path | str = "results", now: dt.datetime | N
         path = base.with_name(f"{base.name}-{n}")
         n += 1
     return path
-
-
-class ResultFolder:
-    """Write a result folder atomically.
-
-    ``with ResultFolder(target) as tmp:`` creates a hidden sibling folder
-    ``.<name>.tmp-<pid>`` (and any missing parents) at once, so an unwritable
-    target fails before any simulation; on success the folder is renamed to
-    ``target``; on any error (or Ctrl-C) it is deleted, with the parents it
-    created.  An existing ``target`` must be empty, or an earlier result folder
-    (one holding ``summary.json``) when ``overwrite`` is true.
-    """
-
-    def __init__(self, target: Path | str, *, overwrite: bool = False, option: str = "--out") -> None:
-        self.target = Path(target)
-        self.overwrite = overwrite
-        self.option = option
-        self.tmp: Path | None = None
-        self.created: list[Path] = []
-        self.auto_name = False
-
-    def _fail(self, message: str, allowed: str) -> InputError:
-        return InputError(message, path=self.option, allowed=allowed)
-
-    def _check_target(self) -> None:
-        t = self.target
-        if t.exists() and not t.is_dir():
-            raise self._fail(f"{str(t)!r} is a file, not a folder", "a new or empty folder")
-        if t.is_dir() and any(t.iterdir()):
-            if not self.overwrite:
-                raise self._fail(f"the folder {str(t)!r} already exists and is not empty",
-                                 "a new or empty folder, or --overwrite to replace an earlier result folder")
-            if not (t / "summary.json").is_file():
-                raise self._fail(f"refusing to overwrite {str(t)!r}: it is not an escalation result folder "
-                                 "(no summary.json)", "a new or empty folder")
-
-    def __enter__(self) -> Path:
-        self._check_target()
-        parent = self.target.parent
-        missing = []
-        p = parent
-        while not p.exists() and p != p.parent:
-            missing.append(p)
-            p = p.parent
-        try:
-            for d in reversed(missing):
-                d.mkdir()
-                self.created.append(d)
-            self.tmp = parent / f".{self.target.name}.tmp-{os.getpid()}"
-            if self.tmp.exists():
-                shutil.rmtree(self.tmp)
-            self.tmp.mkdir()
-            probe = self.tmp / ".write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            self._cleanup()
-            reason = exc.strerror or str(exc)
-            raise self._fail(f"cannot write results to {str(self.target)!r}: {reason}",
-                             "a folder path you can create and write to") from None
-        return self.tmp
-
-    def _cleanup(self) -> None:
-        if self.tmp is not None and self.tmp.exists():
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        for d in reversed(self.created):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            self._cleanup()
-            return
-        assert self.tmp is not None
-        try:
-            self._commit()
-        except BaseException:
-            self._cleanup()
-            raise
-
-    def _commit(self) -> None:
-        t = self.target
-        old: Path | None = None
-        if t.is_dir():
-            if any(t.iterdir()):
-                self._check_target()
-                old = t.with_name(f".{t.name}.old-{os.getpid()}")
-                t.rename(old)
-            else:
-                t.rmdir()
-        self.tmp.rename(t)  # type: ignore[union-attr]
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- reading back
