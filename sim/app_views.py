@@ -29,8 +29,6 @@ import dataclasses  # noqa: E402
 import functools  # noqa: E402
 import datetime as dt  # noqa: E402
 import html  # noqa: E402
-import importlib  # noqa: E402
-import inspect  # noqa: E402
 import io  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -52,6 +50,8 @@ with warnings.catch_warnings():
     from mesa.visualization.utils import update_counter  # noqa: E402
 
 from .compiled import HOMELAND, IRGC_ABROAD  # noqa: E402
+from .engines import get_engine  # noqa: E402
+from .outcomes import QUANTILES  # noqa: E402
 
 
 def _env_flag(name: str) -> bool:
@@ -88,7 +88,7 @@ ENSEMBLE_REPLICATES = 200
 ENSEMBLE_MAX = 5000
 """Most replicates the panel runs at once (the server is shared by everyone using the page)."""
 
-BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
+BANDS = tuple(q / 100 for q in QUANTILES)  # the outcome registry's percentiles, as fractions
 """Quantiles of the fan chart: the 90% band, the 50% band and the median."""
 
 STATE_COLOURS = {"intact": "#2e7d32", "damaged": "#f29d0c", "destroyed": "#3b3b3b"}
@@ -390,31 +390,20 @@ def draw_rung_probability(summary: EnsembleSummary) -> Figure:
     return fig
 
 
-def ensemble_runner() -> tuple[Callable[..., Any], str]:
-    """The batched engine ``sim.ensemble.run_ensemble`` if present, else the Mesa runner."""
-    try:
-        module = importlib.import_module("sim.ensemble")
-        return module.run_ensemble, "batched engine (sim.ensemble)"
-    except (ImportError, AttributeError):
-        from .runner import run_replicates
-
-        return run_replicates, "Mesa engine (sim.runner)"
-
-
 def run_ensemble_summary(scenario: Any, replicates: int, seed: int, overrides: Sequence[str] = (), key: str = "",
                          progress: Callable[[float], None] | None = None) -> EnsembleSummary:
     """Run ``replicates`` runs of a (resolved) scenario and summarise them for the panel."""
-    runner, engine = ensemble_runner()
-    kwargs: dict[str, Any] = {"seed": int(seed)}
-    if progress is not None and "progress" in inspect.signature(runner).parameters:
-        def wrap(loop: Any) -> Any:
-            for i, item in enumerate(loop):
+    runner = get_engine("ensemble")
+
+    def report(loop: Any) -> Any:
+        for i, item in enumerate(loop):
+            if progress is not None:
                 progress(i / replicates)
-                yield item
-        kwargs["progress"] = wrap
+            yield item
+
     t0 = time.perf_counter()
-    ts, _events = runner(scenario, int(replicates), **kwargs)
-    return summarise_ensemble(ts, seed=int(seed), engine=engine, seconds=time.perf_counter() - t0,
+    ts, _events = runner.run(scenario, int(replicates), int(seed), events=False, progress=report)
+    return summarise_ensemble(ts, seed=int(seed), engine=runner.label, seconds=time.perf_counter() - t0,
                               scenario_name=scenario.name, overrides=tuple(overrides), key=key)
 
 

@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from sim.outcomes import QUANTILES
 from sim.rules import RUNG_NAMES
 
 __all__ = ["RunData", "FIGURES", "FORMATS", "draw_figures", "fan_chart", "ladder_chart", "strikes_chart",
@@ -102,8 +103,8 @@ def _wide(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray
 
 
 def _bands(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray:
-    """Percentiles 5, 25, 50, 75, 95 over replicates, by day (5 x days)."""
-    return np.nanpercentile(_wide(ts, column, cumulative), [5, 25, 50, 75, 95], axis=1)
+    """The percentiles :data:`sim.outcomes.QUANTILES` (5, 25, 50, 75, 95) over replicates, by day (5 x days)."""
+    return np.nanpercentile(_wide(ts, column, cumulative), QUANTILES, axis=1)
 
 
 def _draw_bands(ax: Any, dates: np.ndarray, q: np.ndarray, color: Any, label: str, full: bool) -> None:

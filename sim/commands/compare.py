@@ -39,7 +39,8 @@ def _unique(names: list[str]) -> list[str]:
 def main(args: argparse.Namespace) -> int:
     from sim import __version__
     from sim.folders import ResultFolder
-    from sim.results import comparison_table, default_folder, format_comparison, write_csv, write_json
+    from sim.results import default_folder, write_csv, write_json
+    from sim.summary import comparison_table, format_comparison
 
     if len(args.scenarios) < 2:
         raise InputError(f"got one scenario ({args.scenarios[0]})", path="SCENARIO",
