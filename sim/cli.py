@@ -29,7 +29,7 @@ from typing import Iterator, Sequence
 
 from sim.errors import InputError, RunFailure, ScenarioError
 
-COMMANDS = ["run", "compare", "plot", "validate", "params", "list", "sweep", "analyze", "calibrate", "app"]
+COMMANDS = ["run", "compare", "plot", "validate", "params", "list", "sweep", "analyze", "discover", "report", "calibrate", "app"]
 """Subcommand modules under :mod:`sim.commands`, in the order ``--help`` lists them."""
 
 PROG = "escalation"

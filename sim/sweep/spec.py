@@ -42,7 +42,7 @@ from sim.yaml_guard import LineMap, display_path, loc_to_path, read_yaml_file, s
 from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, REACHED, expand_outcomes
 
 __all__ = ["DESIGNS", "ENGINES", "ParameterSpec", "DesignSpec", "TimeseriesSpec", "SweepSpec", "Factor",
-           "ResolvedSpec", "load_spec", "scenario_at", "DEFAULT_CHUNK_SIZE"]
+           "ResolvedSpec", "load_spec", "scenario_at", "factor_kind", "DEFAULT_CHUNK_SIZE"]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 ENGINES = tuple(RUNNERS)
@@ -72,7 +72,8 @@ class ParameterSpec(Strict):
     role: Literal["lever", "uncertainty"] = Field(..., description="lever (US choice) or uncertainty; "
                                                                    "must agree with the schema")
     range: list[float] | None = Field(None, description="[low, high]: sampled continuously (whole numbers "
-                                                        "for integer parameters)")
+                                                        "for integer parameters); default (no range and no "
+                                                        "values): the schema's plausible range")
     values: list[Any] | None = Field(None, description="The values to choose from (numbers, true/false or "
                                                        "choices)")
     levels: int | None = Field(None, ge=2, le=1000, description="Grid design: levels of this range "
@@ -270,7 +271,7 @@ def _schema_parameters(base: Scenario) -> dict[str, ParamInfo]:
     return {info.path: info for info, _ in iter_parameters(base)}
 
 
-def _factor_kind(info: ParamInfo) -> str | None:
+def factor_kind(info: ParamInfo) -> str | None:
     if info.path.startswith("drivers.") and info.type == "list":
         return "driver"
     if info.choices is not None:
@@ -300,7 +301,7 @@ def _check_parameter(ck: _Checker, i: int, p: ParameterSpec, known: dict[str, Pa
         ck.add(loc + ("path",), f"unknown parameter {p.path!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                "a parameter path as listed by 'escalation params', e.g. us.doctrine.precision.p_destroy")
         return None
-    kind = _factor_kind(info)
+    kind = factor_kind(info)
     if info.role == "setting":
         ck.add(loc + ("path",), f"{p.path} is a run setting, not a lever or an uncertainty; it cannot be varied",
                "fix it for every run with 'set:' instead")
@@ -314,10 +315,17 @@ def _check_parameter(ck: _Checker, i: int, p: ParameterSpec, known: dict[str, Pa
                                 f"schema, not {'a lever' if p.role == 'lever' else 'an uncertainty'}", info.role)
         return None
     bound_info = driver_value if kind == "driver" else info
-    if (p.range is None) == (p.values is None):
-        ck.add(loc, "give either 'range: [low, high]' or 'values: [...]'" if p.range is None
-               else "give 'range' or 'values', not both")
+    if p.range is not None and p.values is not None:
+        ck.add(loc, "give 'range' or 'values', not both")
         return None
+    if p.range is None and p.values is None:  # the schema's plausible range (see 'escalation params')
+        if info.plausible is not None:
+            p = p.model_copy(update={"range": list(info.plausible)})
+        elif info.plausible_values is not None:
+            p = p.model_copy(update={"values": list(info.plausible_values)})
+        else:
+            ck.add(loc, f"{p.path} has no plausible range in the schema; give 'range: [low, high]' or 'values'")
+            return None
     if p.levels is not None and (design != "grid" or p.range is None):
         ck.add(loc + ("levels",), "'levels' of a parameter applies only to a range in a grid design")
         return None
