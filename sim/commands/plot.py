@@ -15,7 +15,8 @@ log = logging.getLogger("sim.cli")
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "plot", help="redraw the figures of a result folder without rerunning",
-        description="Redraw DIR/figures from the tables saved in DIR (timeseries.parquet, else timeseries.csv, "
+        description="Redraw DIR/figures from the tables saved in DIR (timeseries.parquet read row group by row "
+                    "group, else timeseries.csv, "
                     "and summary.json). DIR is a folder written by 'escalation run' or 'escalation compare' "
                     "(overlaid figures). An existing DIR/figures is replaced only if escalation wrote it.")
     p.add_argument("folder", metavar="DIR", type=Path, help="result folder")
@@ -28,7 +29,7 @@ def _runs(folder: Path) -> list:
     """The runs to draw, read back from the folder; InputError if a summary lacks what the figures need."""
     from sim.errors import InputError
     from sim.plots import RunData
-    from sim.results import read_summary, read_timeseries
+    from sim.results import read_day_aggregates, read_summary
 
     summary = read_summary(folder)
     try:
@@ -37,9 +38,9 @@ def _runs(folder: Path) -> list:
             for label in summary["runs"]:
                 sub = read_summary(folder / str(label))
                 sub["scenario"]["name"] = str(label)
-                runs.append(RunData(str(label), read_timeseries(folder / str(label)), sub))
+                runs.append(RunData(str(label), summary=sub, days=read_day_aggregates(folder / str(label))))
             return runs
-        return [RunData(str(summary["scenario"]["name"]), read_timeseries(folder), summary)]
+        return [RunData(str(summary["scenario"]["name"]), summary=summary, days=read_day_aggregates(folder))]
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"the summary.json in {str(folder)!r} is damaged: it lacks {exc}", path="DIR",
                          allowed="a folder written by 'escalation run' or 'escalation compare'") from None
