@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -308,13 +309,22 @@ def test_bad_posterior_files_are_input_errors(tmp_path):
 # --------------------------------------------------------------------------- the command
 
 
-def test_calibrate_command_writes_every_output(tmp_path, capsys):
+def test_calibrate_command_writes_every_output(tmp_path, capsys, monkeypatch):
+    import io
+
     from sim import cli
 
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr("sys.stderr", err)  # a terminal: the progress bar counts the model runs
     out = tmp_path / "cal"
-    code = cli.main(["calibrate", "--quick", "--budget", "2000", "--particles", "60", "--out", str(out), "-q",
+    code = cli.main(["calibrate", "--quick", "--budget", "2000", "--particles", "60", "--out", str(out),
                      "--no-figures"])
     assert code == 0 and capsys.readouterr().out.strip() == str(out)
+    assert re.search(r"calibrate: [1-9]\d*run \[", err.getvalue())
     for name in ("baseline_calibrated.yaml", "posterior.csv", "fit.csv", "calibration.json", "report.md"):
         assert (out / name).is_file(), name
     calibrated = load_scenario(out / "baseline_calibrated.yaml")
@@ -325,6 +335,8 @@ def test_calibrate_command_writes_every_output(tmp_path, capsys):
     assert summary["abc"]["simulations"] <= 2000  # the budget
     fit = pd.read_csv(out / "fit.csv")
     assert set(fit.check) == {"point", "posterior", "natural"}
+    report = (out / "report.md").read_text()  # not the shipped folder: says so, and no link that breaks here
+    assert "not the shipped calibration" in report and "Shipped baseline" not in report and "](../" not in report
     assert cli.main(["calibrate", "--targets", str(tmp_path / "none.yaml"), "--out", str(out), "-q"]) == 2
 
 

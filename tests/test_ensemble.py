@@ -151,6 +151,7 @@ def _equivalence(pool, path: Path | None, mesa_reps: int, ens_reps: int, days: i
     assert min(p.values()) > level, f"p-values {p} (level {level}); means mesa/ensemble {summary}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
 def test_engines_agree_quick(pool, path):
     _equivalence(pool, path, mesa_reps=300, ens_reps=1200, days=60, seed=20240)

@@ -25,7 +25,7 @@ from sim.sweep.store import Store
 from sim.sweep.work import Layout
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.yaml") if p.name != "findings.yaml")  # findings: a report spec
 
 SMALL = """\
 # a small sweep for the tests
