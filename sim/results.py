@@ -34,11 +34,9 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.columns import CAPACITY_PREFIX, EVENT_COLUMNS, TIMESERIES_COLUMNS, capacity_columns
-from sim.folders import ResultFolder
 
 __all__ = [
     "FLOAT_FORMAT",
-    "ResultFolder",
     "default_folder",
     "safe_name",
     "tidy_timeseries",

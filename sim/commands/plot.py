@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -47,11 +48,13 @@ def _runs(folder: Path) -> list:
 
 def main(args: argparse.Namespace) -> int:
     from sim.errors import InputError
-    from sim.folders import MANIFEST, file_sha256, ownership_problems, read_manifest, write_manifest
+    from sim.folders import (MANIFEST, TMP_MARKER, file_sha256, ownership_problems, read_manifest, sweep_stale,
+                             write_manifest)
     from sim.plots import FORMATS, draw_figures
 
     folder: Path = args.folder
     runs = _runs(folder)
+    sweep_stale(folder)  # a .figures.tmp-PID of an earlier plot that was killed
     final = folder / "figures"
     manifest = read_manifest(folder)
     if final.is_symlink() or final.exists():
@@ -64,10 +67,13 @@ def main(args: argparse.Namespace) -> int:
     formats = tuple(dict.fromkeys(args.formats)) if args.formats else FORMATS
     tmp = folder / f".figures.tmp-{os.getpid()}"
     try:
+        tmp.mkdir()
+        (tmp / TMP_MARKER).write_text(json.dumps({"pid": os.getpid(), "name": "figures"}), encoding="utf-8")
         try:
             paths = draw_figures(runs, tmp, formats)
         except (KeyError, TypeError) as exc:
             raise InputError(f"the summary.json in {str(folder)!r} is damaged: it lacks {exc}", path="DIR") from None
+        (tmp / TMP_MARKER).unlink()
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
