@@ -63,11 +63,10 @@ def parameters(scenario: ScenarioLike | None = None, role: str | None = None, ma
     """
     import pandas as pd
 
-    from sim.commands.params import _bounds
     from sim.schema import Scenario, iter_parameters
 
     s = load(scenario) if scenario is not None else Scenario()
-    rows = [{"path": info.path, "value": value, "default": info.default, "bounds": _bounds(info),
+    rows = [{"path": info.path, "value": value, "default": info.default, "bounds": info.allowed,
              "plausible": info.plausible_text, "unit": info.unit, "role": info.role,
              "description": info.description, "why": info.why}
             for info, value in iter_parameters(s)

@@ -104,10 +104,10 @@ def _evaluate(node: ast.AST, table: pd.DataFrame, text: str) -> Any:
             return RUNG_NAMES.index(node.id)
         if node.id in ("true", "false", "True", "False"):
             return node.id.lower() == "true"
-        from sim.scenario_io import _suggest
+        from sim.yaml_guard import suggest
 
         names = [*table.columns, *RUNG_NAMES]
-        guess = _suggest(node.id, names)
+        guess = suggest(node.id, names)
         raise InputError(f"unknown name {node.id!r} in the condition" + (f"; did you mean {guess!r}?" if guess else ""),
                          path="--where", allowed="the sweep's outcomes (" + ", ".join(table.columns) +
                          ") and rung names (" + ", ".join(RUNG_NAMES) + ")")

@@ -51,9 +51,9 @@ def parameters(selection: str | Iterable[str] = "uncertainty", scenario: Scenari
     for path in selection:
         info = by_path.get(path)
         if info is None:
-            from sim.scenario_io import _suggest
+            from sim.yaml_guard import suggest
 
-            guess = _suggest(path, list(by_path))
+            guess = suggest(path, list(by_path))
             raise InputError(f"unknown parameter {path!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                              path="selection", allowed="paths as listed by 'escalation params'")
         if not _sampleable(info):
@@ -65,11 +65,11 @@ def parameters(selection: str | Iterable[str] = "uncertainty", scenario: Scenari
 
 def factors(selection: str | Iterable[str] = "uncertainty", scenario: Scenario | None = None) -> list["Factor"]:
     """The selection as sweep factors over the plausible ranges (what a sweep spec would resolve to)."""
-    from sim.sweep.spec import Factor, _factor_kind
+    from sim.sweep.spec import Factor, factor_kind
 
     out = []
     for info in parameters(selection, scenario):
-        kind = _factor_kind(info) or "float"
+        kind = factor_kind(info) or "float"
         if info.plausible is not None:
             out.append(Factor(info.path, info.role, kind, lo=info.plausible[0], hi=info.plausible[1]))
         else:

@@ -78,7 +78,8 @@ def load_findings(path: str | Path) -> FindingsSpec:
     """Read and validate a findings spec (errors name the file and line, and list the allowed outcomes)."""
     from sim.differences import outcome_labels
     from sim.errors import Problem
-    from sim.scenario_io import _where, read_yaml_file, validate_data
+    from sim.scenario_io import read_yaml_file, validate_data
+    from sim.yaml_guard import where as line_of
 
     raw, lines = read_yaml_file(path)
     spec: FindingsSpec = validate_data(raw, lines, model=FindingsSpec, file=str(path))
@@ -90,7 +91,7 @@ def load_findings(path: str | Path) -> FindingsSpec:
         for where, name in names:
             if name not in known:
                 loc = ("questions", i, *where)
-                file, line = _where(lines, loc, str(path))
+                file, line = line_of(lines, loc, str(path))
                 problems.append(Problem(file, line, ".".join(map(str, loc)), f"unknown outcome {name!r}",
                                         ", ".join(known)))
     if problems:

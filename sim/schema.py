@@ -75,7 +75,11 @@ def param(
     why: str = "",
 ) -> Any:
     """Declare a parameter: default, bounds, unit, description, role, and for levers and uncertainties a
-    plausible range (absolute, or ``times(lo, hi)`` the default) with ``why`` it is plausible."""
+    plausible range (absolute, or ``times(lo, hi)`` the default) with ``why`` it is plausible.
+
+    Dates (unit ``date``) are the one exception to strict types: they may be
+    given as ``YYYY-MM-DD`` text as well as a YAML date.
+    """
     extra: dict[str, Any] = {"unit": unit, "role": role}
     if plausible is not None:
         extra["plausible"] = plausible if isinstance(plausible, dict) else list(plausible)
@@ -88,6 +92,7 @@ def param(
         le=le,
         gt=gt,
         lt=lt,
+        strict=False if unit == "date" else None,
         json_schema_extra=extra,
     )
 
@@ -103,9 +108,16 @@ def setting(default: Any, description: str, **kw: Any) -> Any:
 
 
 class Strict(BaseModel):
-    """Base of every schema block: unknown keys are errors."""
+    """Base of every schema block: unknown keys are errors, and types are strict (pydantic strict mode).
 
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=True)
+    Strict types: a number must be a number (not ``true``, not ``'30'``), a
+    whole number must be whole (``30``, not ``30.0``), a switch must be
+    ``true`` or ``false`` (not ``'off'``, not ``1``).  The YAML reader
+    (:mod:`sim.yaml_guard`) keeps YAML 1.1's ``yes/no/on/off`` as text, so they
+    are refused where the schema wants true or false.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=True, strict=True)
 
 
 # --------------------------------------------------------------------------- drivers
@@ -502,7 +514,8 @@ class Scenario(Strict):
                           json_schema_extra={"unit": "", "role": "setting"})
     extends: str | None = Field(None, description="Scenario this one inherits from (resolved on load)",
                                 json_schema_extra={"unit": "", "role": "setting"})
-    start_date: dt.date = setting(dt.date(2023, 10, 17), "First day of the run", unit="date")
+    start_date: dt.date = setting(dt.date(2023, 10, 17), "First day of the run (1900-01-01 to 2200-12-31)",
+                                  unit="date")
     days: int = setting(365, "Horizon of the run", unit="days", ge=1, le=3650)
     drivers: Drivers = Field(default_factory=Drivers)
     militia: Militia = Field(default_factory=Militia)
@@ -520,6 +533,14 @@ class Scenario(Strict):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"base ids must be unique; repeated: {', '.join(dup)}")
+        return v
+
+    @field_validator("start_date")
+    @classmethod
+    def _calendar(cls, v: dt.date) -> dt.date:
+        if not dt.date(1900, 1, 1) <= v <= dt.date(2200, 12, 31):
+            raise ValueError(f"{v.isoformat()} is outside the calendar the tables can hold "
+                             "(1900-01-01 to 2200-12-31)")
         return v
 
     @model_validator(mode="after")
@@ -591,6 +612,18 @@ class ParamInfo(BaseModel):
         if self.choices is not None:
             return " | ".join(str(c) for c in self.choices)
         return f"{lo}, {hi}"
+
+    @property
+    def allowed(self) -> str:
+        """The allowed values as shown to users: choices, ``true | false``, or a numeric interval (empty for
+        text, dates and lists)."""
+        if self.choices is not None:
+            return self.bounds
+        if self.type == "bool":
+            return "true | false"
+        if all(getattr(self, k) is None for k in ("ge", "le", "gt", "lt")):
+            return ""
+        return self.bounds
 
 
 def _field_info(path: str, finfo: Any, default: Any) -> ParamInfo:

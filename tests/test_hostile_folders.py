@@ -4,7 +4,6 @@ contents before and after."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -15,26 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
+from hostile_helpers import run_cli, snapshot
 from sim.folders import MANIFEST, TMP_MARKER, ownership_problems, sweep_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["-n", "1", "--days", "5", "--engine", "mesa", "--no-figures", "-q"]
 
 
-def run_cli(capsys, *args: object) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every entry under ``folder`` (hidden ones too): relative path -> content hash ('dir' for folders)."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder).as_posix()
-        out[rel] = "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def dead_pid() -> int:
@@ -207,6 +193,11 @@ def test_stale_temporary_folders_of_dead_processes_are_swept_and_nothing_else(tm
     assert run_cli(capsys, "run", "baseline", *TINY, "--out", tmp_path / "new")[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["new", no_marker.name, alive.name])
     assert sweep_stale(tmp_path) == []
+    killed_plot = tmp_path / "new" / f".figures.tmp-{pid}"  # a plot killed while drawing
+    killed_plot.mkdir()
+    (killed_plot / TMP_MARKER).write_text(json.dumps({"pid": pid, "name": "figures"}))
+    assert run_cli(capsys, "plot", tmp_path / "new", "--format", "svg", "-q")[0] == 0
+    assert not killed_plot.exists() and ownership_problems(tmp_path / "new") == []
 
 
 def test_sigterm_removes_the_temporary_folder(tmp_path):

@@ -40,7 +40,7 @@ from sim.seeds import DEFAULT_PATH as DEFAULT_TARGETS
 from sim.seeds import load_targets
 
 from .abc import ABCResult, abc_smc, weighted_quantile
-from .engine import DAY_ARRAYS, CalibrationEngine, day_arrays
+from .arrays import DAY_ARRAYS, day_arrays
 from .params import DEFAULT_FREE, FreeParameter, apply_values, check_priors, get_value, values_of
 from .posterior import draw_indices, run_with_posterior, write_posterior
 from .simulate import Simulator
@@ -78,6 +78,7 @@ class Settings:
     fit_replicates: int = 500
     mesa_replicates: int = 200
     slack: float | None = None  # None: sim.calibration.targets.UPPER_SLACK
+    shipped: bool = False  # written into the repository's calibration/ (the one scenarios/baseline.yaml extends)
 
     @classmethod
     def quick(cls) -> "Settings":
@@ -135,8 +136,14 @@ def _seeds(seed: int) -> dict[str, int]:
 def calibrate(scenario: Any = "baseline", targets: str | Path | None = None, *, seed: int = 0,
               settings: Settings | None = None, free: Sequence[FreeParameter] = DEFAULT_FREE,
               out: str | Path | None = None, figures: bool = True,
-              progress: Callable[[str], None] | None = None) -> Outcome:
-    """Calibrate ``scenario`` to the targets; write the outputs to ``out`` (if given)."""
+              progress: Callable[[str], None] | None = None,
+              on_runs: Callable[[int], None] | None = None) -> Outcome:
+    """Calibrate ``scenario`` to the targets; write the outputs to ``out`` (if given).
+
+    ``progress`` gets one line per stage or generation; ``on_runs`` the number of model runs of each batch
+    simulated (ABC-SMC and SMM), e.g. a progress bar's ``update``.
+    """
+    counted = on_runs or (lambda _n: None)
     settings = settings or Settings()
     say = progress or log.info
     timings: dict[str, float] = {}
@@ -159,6 +166,7 @@ def calibrate(scenario: Any = "baseline", targets: str | Path | None = None, *, 
 
     def simulate(theta: np.ndarray, first: int):
         st = sim.stats(theta, seeds["abc_model"], first)
+        counted(len(theta))
         return design.distance(st), st
 
     abc = abc_smc(simulate, lo, hi, n_particles=settings.n_particles, alpha=settings.alpha, eps_min=0.0,
@@ -176,7 +184,11 @@ def calibrate(scenario: Any = "baseline", targets: str | Path | None = None, *, 
     t0 = time.perf_counter()
     defaults = Scenario()
     start = np.array([float(get_value(defaults, p.path)) for p in free])
-    smm = smm_estimate(lambda th, R, s: smm_moments(design, *sim.run_at(th, R, s)), free, start,
+    def moments(th: np.ndarray, R: int, s: int):
+        counted(R)
+        return smm_moments(design, *sim.run_at(th, R, s))
+
+    smm = smm_estimate(moments, free, start,
                        replicates=settings.smm_replicates, seed=seeds["smm"], method=settings.smm_method,
                        max_evaluations=settings.smm_evaluations, ridge=settings.ridge,
                        reevaluate=settings.smm_reevaluate, progress=say)
@@ -252,10 +264,10 @@ def fit_runs(base: Scenario, calibrated: Scenario, design: Design, sim: Simulato
 def scripted_statistics(scenario: Scenario, design: Design, replicates: int, seed: int) -> np.ndarray:
     """Statistics (R, K) of ``replicates`` runs of ``scenario`` with the design's provocations scripted."""
     from sim.compiled import compile_scenario
-    from sim.ensemble import block_rng
+    from sim.ensemble import EnsembleEngine, block_rng
 
-    eng = CalibrationEngine(compile_scenario(design.scenario(scenario)), replicates, block_rng(seed, 0, replicates),
-                            table=False, record=DAY_ARRAYS).run()
+    eng = EnsembleEngine(compile_scenario(design.scenario(scenario)), replicates, block_rng(seed, 0, replicates),
+                         table=False, record=DAY_ARRAYS).run()
     return design.statistics(eng.recorded_arrays())
 
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 
-from typing import TYPE_CHECKING
-
 from sim.commands._common import add_format_option, format_cell, render_table
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.schema import ParamInfo
 
 COLUMNS = ("path", "value", "default", "bounds", "plausible", "unit", "role", "description", "why")
 TABLE_COLUMNS = tuple(c for c in COLUMNS if c != "why")
@@ -50,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
             continue
         if args.format == "table":  # shortened, with a mark when the scenario changes the default
             value = _short(format_cell(value)) + (" *" if value != info.default else "")
-        row = {"path": info.path, "value": value, "default": info.default, "bounds": _bounds(info),
+        row = {"path": info.path, "value": value, "default": info.default, "bounds": info.allowed,
                "plausible": info.plausible_text, "unit": info.unit, "role": info.role,
                "description": info.description, "why": info.why}
         if args.format == "table" and info.why:
@@ -68,14 +63,3 @@ def main(args: argparse.Namespace) -> int:
 
 def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _bounds(info: ParamInfo) -> str:
-    """The allowed values: choices, true | false, or a numeric interval (empty for text, dates, lists)."""
-    if info.choices is not None:
-        return info.bounds
-    if info.type == "bool":
-        return "true | false"
-    if all(getattr(info, k) is None for k in ("ge", "le", "gt", "lt")):
-        return ""
-    return info.bounds
