@@ -113,13 +113,13 @@ def run(scenario: ScenarioLike = "baseline", replicates: int = 100, seed: int = 
     >>> sorted(r.timeseries["replicate"].unique().tolist()), len(r.outcomes)
     ([0, 1, 2, 3, 4], 5)
     """
-    from sim.engines import get_engine
-    from sim.results import tidy_events, tidy_timeseries
+    from sim.commands._common import choose_engine
+    from sim.stream import simulate_tables
 
     s = load(scenario, set, days)
-    runner = get_engine(engine, replicates)
-    ts, ev = runner.run(s, replicates, seed, events=True)
-    return Run(s, tidy_timeseries(ts, [g.id for g in s.militia.groups]), tidy_events(ev), seed, runner.name)
+    chosen = choose_engine(engine, replicates)
+    ts, ev = simulate_tables(s, replicates, seed, chosen, quiet=True)
+    return Run(s, ts, ev, seed, chosen)
 
 
 @dataclass

@@ -52,7 +52,7 @@ import pandas as pd
 from .columns import DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTALS, TIMESERIES_COLUMNS  # noqa: F401
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
-from .engines import prepare_scenario
+from .engines import get_engine, prepare_scenario
 from .outcomes import from_accumulated, horizon_table
 
 BLOCK = 10_000
@@ -302,12 +302,9 @@ __all__ = ["BLOCK", "EnsembleEngine", "block_rng", "mesa_outcomes", "outcomes_at
 
 def mesa_outcomes(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
                   overrides: Sequence[str] = (), first_replicate: int = 0) -> pd.DataFrame:
-    """The columns of :func:`outcomes_at_horizon` from Mesa runs (:func:`sim.runner.run_replicates`).
+    """The columns of :func:`outcomes_at_horizon` from Mesa runs (the ``mesa`` runner of :mod:`sim.engines`).
 
     A module-level function so that validation code can spread Mesa runs over processes.
     """
-    from .runner import run_replicates
-
-    ts, _ = run_replicates(scenario, replicates, seed, days=days, overrides=overrides,
-                           first_replicate=first_replicate)
-    return horizon_table(ts)
+    return get_engine("mesa").outcomes(prepare_scenario(scenario, days, overrides), replicates, seed,
+                                       first_replicate=first_replicate)

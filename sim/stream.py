@@ -32,7 +32,8 @@ import pandas as pd
 from sim.aggregates import DayAggregates
 from sim.tables import TableWriter
 
-__all__ = ["MESA_BLOCK", "RunStream", "block_horizon", "order_events", "order_timeseries", "simulate_blocks"]
+__all__ = ["MESA_BLOCK", "RunStream", "block_horizon", "order_events", "order_timeseries", "simulate_blocks",
+           "simulate_tables"]
 
 MESA_BLOCK = 1_000
 """Mesa runs per block (each a separate model; the block only bounds memory and, being a multiple of
@@ -71,6 +72,19 @@ def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, q
             if bar.n == done:  # an engine that does not report each run: count the block
                 bar.update(n)
             yield ts, ev
+
+
+def simulate_tables(scenario: Any, replicates: int, seed: int, engine: str, *,
+                    quiet: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole per-day table and event log in memory (the Python API, small runs): the blocks of
+    :func:`simulate_blocks` joined, in the documented order (:func:`sim.results.tidy_timeseries`)."""
+    from sim.results import tidy_events, tidy_timeseries
+
+    parts = list(simulate_blocks(scenario, replicates, seed, engine, quiet=quiet))
+    ts = pd.concat([p[0] for p in parts], ignore_index=True) if len(parts) > 1 else parts[0][0]
+    evs = [p[1] for p in parts if p[1] is not None]
+    ev = pd.concat(evs, ignore_index=True) if len(evs) > 1 else (evs[0] if evs else None)
+    return tidy_timeseries(ts, [g.id for g in scenario.militia.groups]), tidy_events(ev)
 
 
 def _sorted(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

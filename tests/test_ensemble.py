@@ -153,12 +153,6 @@ def _equivalence(pool, path: Path | None, mesa_reps: int, ens_reps: int, days: i
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
-def test_engines_agree_quick(pool, path):
-    _equivalence(pool, path, mesa_reps=300, ens_reps=1200, days=60, seed=20240)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
 def test_engines_agree(pool, path):
     _equivalence(pool, path, mesa_reps=1000, ens_reps=4000, days=120, seed=20241)
 
