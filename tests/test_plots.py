@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 
 from sim import plots
@@ -57,7 +58,7 @@ def test_figures_are_byte_reproducible(baseline, tmp_path):
 
 def test_caption_names_scenario_seed_replicates_and_dates(baseline, short):
     text = caption([baseline])
-    for part in ("Scenario baseline", "0123456789abcdef", "seed 2", "3 replicates", "2023-10-17 to 2024-02-23",
+    for part in ("Scenario baseline", "0123456789abcdef", "random seed 2", "3 replicates", "2023-10-17 to 2024-02-23",
                  "mesa engine"):
         assert part in text
     assert caption([baseline, short]).startswith("Scenarios baseline, restraint")
@@ -66,16 +67,16 @@ def test_caption_names_scenario_seed_replicates_and_dates(baseline, short):
 
 def test_fan_chart_marks_the_seed_figure_within_the_dates(baseline, short, tmp_path):
     text = svg_text(plots.fan_chart([baseline]), tmp_path, "long")
-    assert "more than 100 attacks (seed 002)" in text
+    assert "more than 100 attacks (source: news report 002)" in text
     assert "middle 50% of runs" in text and "middle 90% of runs" in text
     assert "attacks" in text  # the unit on the y axis
-    assert "seed 002" not in svg_text(plots.fan_chart([short]), tmp_path, "short")  # 30 days end in November
+    assert "news report 002" not in svg_text(plots.fan_chart([short]), tmp_path, "short")  # 30 days end in November
 
 
 def test_strikes_chart_marks_single_strikes_from_the_sources(baseline, tmp_path):
     text = svg_text(plots.strikes_chart([baseline]), tmp_path)
-    assert "more than 85 targets struck in one wave (seed 000)" in text
-    assert "3 facilities struck (seed 002)" in text
+    assert "more than 85 targets struck in one wave (source: news report 000)" in text
+    assert "3 facilities struck (source: news report 002)" in text
 
 
 def test_ladder_chart_has_one_line_or_panel_per_rung(baseline, short, tmp_path):
@@ -101,5 +102,50 @@ def test_figures_survive_an_unreadable_seed_file(baseline, tmp_path, monkeypatch
 
     monkeypatch.setattr(sim.seeds, "load_targets", broken)
     text = svg_text(plots.fan_chart([baseline]), tmp_path)
-    assert "seed 002" not in text
-    assert "seed figures left out" in caplog.text
+    assert "news report 002" not in text
+    assert "source figures left out" in caplog.text
+
+
+def test_no_figure_calls_a_source_document_a_seed(baseline, tmp_path):
+    for stem, draw in FIGURES.items():
+        text = svg_text(draw([baseline]), tmp_path, stem)
+        assert "seed 0" not in text, stem  # 'seed' is the random seed only ('random seed 2' in the caption)
+    assert "random seed 2" in svg_text(plots.fan_chart([baseline]), tmp_path)
+
+
+def test_ladder_heat_strip_shares_match_the_runs(baseline):
+    shares = plots.rung_shares(baseline.ts)
+    assert shares.shape == (len(RUNG_NAMES) - 1, baseline.ts["day"].nunique())
+    assert ((shares >= 0) & (shares <= 1)).all()
+    assert (np.diff(shares, axis=0) <= 1e-12).all()  # a higher rung is never reached by more runs
+    assert (np.diff(shares, axis=1) >= -1e-12).all()  # 'reached by date' never goes down
+    last = baseline.ts[baseline.ts["day"] == baseline.ts["day"].max()]
+    assert shares[0, -1] == pytest.approx((last["max_rung"] >= 1).mean())
+
+
+def test_ladder_has_one_strip_per_run_and_a_whole_colour_bar(baseline, short):
+    for runs in ([baseline], [baseline, short]):
+        fig = plots.ladder_chart(runs)
+        fig.canvas.draw()
+        bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+        strips = [ax for ax in fig.axes if ax not in bars and ax.get_visible()]
+        assert len(strips) == len(runs) and len(bars) == 1
+        renderer = fig.canvas.get_renderer()
+        box = bars[0].get_tightbbox(renderer)  # colour bar with its ticks and label
+        assert box.x1 <= fig.bbox.x1 + 1 and box.y0 >= -1 and box.y1 <= fig.bbox.y1 + 1
+
+
+def test_capacity_is_small_multiples_one_panel_per_group(baseline, short):
+    fig = plots.capacity_chart([baseline, short])
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    groups = plots.group_columns([baseline])
+    assert len(panels) == len(groups) == 4
+    assert {ax.get_title() for ax in panels} >= {"Kataib Hezbollah", "nujaba"}
+    for ax in panels:
+        colours = {matplotlib.colors.to_hex(line.get_color()) for line in ax.get_lines()}
+        assert colours == {plots.PALETTE[0].lower(), plots.PALETTE[1].lower()}
+
+
+def test_palette_is_okabe_ito_and_runs_get_distinct_colours():
+    assert plots.colour(0) == "#0072B2" and plots.colour(1) == "#D55E00"
+    assert len({plots.colour(i) for i in range(len(plots.PALETTE))}) == len(plots.PALETTE)
