@@ -15,6 +15,8 @@ import argparse
 import dataclasses
 import math
 import re
+import threading
+import time
 from typing import Any, Callable, Mapping, Sequence
 
 import solara
@@ -322,3 +324,59 @@ def ControlsPanel(base: Scenario, controls: Mapping[str, Control], values: solar
                              error_setter(c.name), check)
             if paths == ("days",):
                 SeedInput(seed.value, seed.set, errors.value.get("seed", ""), error_setter("seed"))
+
+
+# --------------------------------------------------------------------------- running the model
+
+
+def advance(model: Any, days: int) -> int:
+    """Step the model ``days`` days (fewer at the end of the run) under its lock; return the days stepped."""
+    done = 0
+    with model.lock:
+        while done < days and model.running:
+            model.step()
+            done += 1
+    return done
+
+
+@solara.component
+def RunController(model: solara.Reactive, make_model: Callable[[], Any], days_per_step: solara.Reactive,
+                  tick: solara.Reactive, drawn: threading.Event, play_interval: float) -> None:
+    """Reset, play/pause and Step; ``tick`` goes up after every step so the views re-draw.
+
+    Play runs in a thread of its own (:func:`solara.use_thread`): a step, then
+    it waits until the page has been drawn (``drawn``, set by an effect of the
+    page) and for the rest of ``play_interval`` seconds.  Waiting for the
+    drawing matters: a state change during a render makes reacton start the
+    render again, so stepping faster than the page draws would starve it (Mesa
+    3.3's ModelController plays that way, and the page would only show the end).
+    """
+    playing = solara.use_reactive(False)
+
+    def step() -> None:
+        if advance(model.value, days_per_step.value):
+            tick.set(tick.value + 1)
+
+    def play(cancel: threading.Event) -> None:
+        while playing.value and model.value.running and not cancel.is_set():
+            start = time.monotonic()
+            drawn.clear()
+            step()
+            drawn.wait(timeout=30.0)
+            cancel.wait(max(0.01, play_interval - (time.monotonic() - start)))
+        if not cancel.is_set():
+            playing.set(False)
+
+    solara.use_thread(play, dependencies=[playing.value, model.value])
+
+    def reset() -> None:
+        playing.set(False)
+        model.set(make_model())
+        tick.set(tick.value + 1)
+
+    running = model.value.running
+    with solara.Row(justify="space-between"):
+        solara.Button("Reset", color="primary", on_click=reset)
+        solara.Button("\u275a\u275a" if playing.value else "\u25b6", color="primary", disabled=not running,
+                      on_click=lambda: playing.set(not playing.value))
+        solara.Button("Step", color="primary", on_click=step, disabled=playing.value or not running)

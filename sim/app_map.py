@@ -118,24 +118,66 @@ def recent_fighting(model: Any, days: int = RECENT_DAYS) -> tuple[Counter, Count
     return attacks, strikes
 
 
-def draw_map(model: Any, size: tuple[float, float] = (7.6, 5.2), dpi: int = 100) -> Figure:
-    """The map of the live run: bases (attack counts), facilities by state, the last days' attacks and strikes."""
+def map_frame(model: Any, _: Any = None, size: tuple[float, float] = (8.4, 5.0), dpi: int = 100) -> Figure:
+    """What does not change during a run: the background, militia groups, country labels, legend, places.
+
+    The places of the base labels are chosen here (for the longest label a
+    base can get) and kept in ``fig.base_label_places`` for :func:`map_fill`.
+    """
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=0.01, right=0.74, bottom=0.02, top=0.93)
+    fig.subplots_adjust(left=0.01, right=0.77, bottom=0.02, top=0.93)
     ax = fig.add_subplot()
     lon0, lat0, lon1, lat1 = VIEW
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
     ax.set_aspect(1.0 / np.cos(np.radians((lat0 + lat1) / 2)))
+    ax.set_autoscale_on(False)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
-        spine.set_visible(True)
         spine.set_color("0.6")
     data = load_map()
     draw_background(ax, data)
+    groups = list(model.scenario.militia.groups)
+    ax.scatter([g.lon for g in groups], [g.lat for g in groups], marker="P", s=42, color="0.25",
+               edgecolors="white", linewidths=0.5, zorder=4)
+    blist = list(model.bases)
+    renderer = fig.canvas.get_renderer()
+    avoid = _marker_boxes(ax, [(b.lon, b.lat) for b in blist] + [(g.lon, g.lat) for g in groups])
+    widest = [{"x": b.lon, "y": b.lat, "text": f"{b.name} (0000)", "style": {"fontsize": 7}} for b in blist]
+    placed = place_labels(ax, widest, renderer, avoid)
+    fig.base_label_places = {b.base_id: (t.xyann, t.get_horizontalalignment(), t.get_verticalalignment())
+                             for b, t in zip(blist, placed)}
+    taken = avoid + [t.get_window_extent(renderer).padded(1.5) for t in placed]
+    for t in placed:
+        t.remove()
+    labels = [{"x": g.lon, "y": g.lat, "text": g.name, "optional": True,
+               "style": {"fontsize": 6.5, "color": "0.25", "style": "italic"}} for g in groups]
+    labels += [{"x": c["label"][0], "y": c["label"][1], "text": c["name"].upper(), "optional": True,
+                "style": {"fontsize": 8, "color": "0.55"}}
+               for c in data["countries"] if c.get("label") and c.get("name")
+               and lon0 < c["label"][0] < lon1 and lat0 < c["label"][1] < lat1]
+    place_labels(ax, labels, renderer, taken)
 
+    handles = [Line2D([], [], ls="", marker="s", color=BASE_COLOUR, label="US base (attacks so far)"),
+               Line2D([], [], ls="", marker="s", color=ATTACK_COLOUR, label=f"base attacked, last {RECENT_DAYS} d"),
+               Line2D([], [], color=ATTACK_COLOUR, lw=1.5, label=f"attacks, last {RECENT_DAYS} d"),
+               Line2D([], [], ls="", marker="P", color="0.25", label="militia group")]
+    handles += [Line2D([], [], ls="", marker="o", color=c, label=f"facility {s}") for s, c in STATE_COLOURS.items()]
+    handles += [Line2D([], [], ls="", marker="o", mfc="none", mec=STRIKE_COLOUR, ms=9,
+                       label=f"US strike, last {RECENT_DAYS} d"),
+                Line2D([], [], ls="", marker="D", color="0.5", label="IRGC facility"),
+                Line2D([], [], ls="", marker="^", color="0.5", label="facility inside Iran"),
+                Line2D([], [], color=WATER, lw=1.5, label="river")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    fig.text(0.78, 0.03, "Borders, rivers: Natural Earth\n(public domain)", fontsize=6, color="0.45")
+    return fig
+
+
+def map_fill(model: Any, fig: Figure) -> None:
+    """The state of the run: facilities by state, bases (attack counts), the last days' attacks and strikes."""
+    ax = fig.axes[0]
     attacks, strikes = recent_fighting(model) if model.day >= 0 else (Counter(), Counter())
     bases = {b.base_id: b for b in model.bases}
     groups = {g.id: g for g in model.scenario.militia.groups}
@@ -157,38 +199,23 @@ def draw_map(model: Any, size: tuple[float, float] = (7.6, 5.2), dpi: int = 100)
                    facecolors="none", edgecolors=STRIKE_COLOUR, linewidths=1.6, zorder=3.5, gid="strikes")
     hot = {bid for _, bid in attacks}
     blist = list(model.bases)
-    ax.scatter([b.lon for b in blist], [b.lat for b in blist], marker="s", s=[70 if b.base_id in hot else 38
-                                                                              for b in blist],
+    ax.scatter([b.lon for b in blist], [b.lat for b in blist], marker="s",
+               s=[70 if b.base_id in hot else 38 for b in blist],
                c=[ATTACK_COLOUR if b.base_id in hot else BASE_COLOUR for b in blist], edgecolors="white",
                linewidths=0.8, zorder=4, gid="bases")
-    ax.scatter([g.lon for g in groups.values()], [g.lat for g in groups.values()], marker="P", s=42, color="0.25",
-               edgecolors="white", linewidths=0.5, zorder=4)
-
-    renderer = fig.canvas.get_renderer()
-    avoid = _marker_boxes(ax, [(b.lon, b.lat) for b in blist] + [(g.lon, g.lat) for g in groups.values()])
-    labels = [{"x": b.lon, "y": b.lat, "text": f"{b.name} ({b.attacks})" if b.attacks else b.name,
-               "style": {"fontsize": 7, "color": ATTACK_COLOUR if b.base_id in hot else BASE_COLOUR}}
-              for b in blist]
-    labels += [{"x": g.lon, "y": g.lat, "text": g.name, "optional": True,
-                "style": {"fontsize": 6.5, "color": "0.25", "style": "italic"}} for g in groups.values()]
-    labels += [{"x": c["label"][0], "y": c["label"][1], "text": c["name"].upper(), "optional": True,
-                "style": {"fontsize": 8, "color": "0.55"}}
-               for c in data["countries"] if c.get("label") and c.get("name")
-               and lon0 < c["label"][0] < lon1 and lat0 < c["label"][1] < lat1]
-    place_labels(ax, labels, renderer, avoid)
-
-    handles = [Line2D([], [], ls="", marker="s", color=BASE_COLOUR, label="US base (attacks so far)"),
-               Line2D([], [], ls="", marker="s", color=ATTACK_COLOUR, label=f"base attacked, last {RECENT_DAYS} d"),
-               Line2D([], [], color=ATTACK_COLOUR, lw=1.5, label=f"attacks, last {RECENT_DAYS} d"),
-               Line2D([], [], ls="", marker="P", color="0.25", label="militia group")]
-    handles += [Line2D([], [], ls="", marker="o", color=c, label=f"facility {s}") for s, c in STATE_COLOURS.items()]
-    handles += [Line2D([], [], ls="", marker="o", mfc="none", mec=STRIKE_COLOUR, ms=9,
-                       label=f"US strike, last {RECENT_DAYS} d"),
-                Line2D([], [], ls="", marker="D", color="0.5", label="IRGC facility"),
-                Line2D([], [], ls="", marker="^", color="0.5", label="facility inside Iran"),
-                Line2D([], [], color=WATER, lw=1.5, label="river")]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    fig.text(0.75, 0.03, "Borders, rivers: Natural Earth\n(public domain)", fontsize=6, color="0.45")
+    places = getattr(fig, "base_label_places", {})
+    for b in blist:
+        (dx, dy), ha, va = places.get(b.base_id, (OFFSETS[0][:2], OFFSETS[0][2], OFFSETS[0][3]))
+        ax.annotate(f"{b.name} ({b.attacks})" if b.attacks else b.name, (b.lon, b.lat), xytext=(dx, dy),
+                    textcoords="offset points", ha=ha, va=va, fontsize=7, zorder=5, gid="map-label",
+                    color=ATTACK_COLOUR if b.base_id in hot else BASE_COLOUR)
     when = model.date.isoformat() if model.day >= 0 else "before the first day"
-    ax.set_title(f"Bases, facilities and the last {RECENT_DAYS} days' attacks and strikes, {when}", fontsize=9)
+    ax.text(0.0, 1.02, f"Bases, facilities and the last {RECENT_DAYS} days' attacks and strikes, {when}",
+            transform=ax.transAxes, fontsize=9, va="bottom")
+
+
+def draw_map(model: Any) -> Figure:
+    """The whole map of the live run (frame and state)."""
+    fig = map_frame(model)
+    map_fill(model, fig)
     return fig

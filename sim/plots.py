@@ -21,7 +21,6 @@ canvas only (no pyplot, no global state), so drawing is safe in worker threads.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,17 +31,17 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from sim.plot_sources import source_points, source_strikes
 from sim.rules import RUNG_NAMES
 
 __all__ = ["RunData", "FIGURES", "FORMATS", "PALETTE", "STYLE", "draw_figures", "fan_chart", "ladder_chart",
            "strikes_chart", "capacity_chart", "fan_axes", "ladder_strip", "strike_axes", "capacity_axes",
-           "group_columns", "colour"]
-
-log = logging.getLogger(__name__)
+           "group_columns", "colour", "source_points"]
 
 FORMATS = ("png", "svg")
 DPI = 150
@@ -50,6 +49,8 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 """Okabe & Ito (2008), 'Color universal design': distinguishable with every common colour-vision deficiency."""
 LADDER_CMAP = "magma_r"
 """Sequential, perceptually uniform and colour-blind safe; white-ish at 0."""
+SINGLE_RUN_LADDER = ("#faf6ee", "#f5c28e")
+"""A single run's ladder: rung not reached yet, reached (light, so the line of the day's rung stands out)."""
 STYLE = {
     "svg.hashsalt": "escalation-sim",  # stable element ids in SVG files
     "font.size": 10,
@@ -64,19 +65,11 @@ STYLE = {
     "axes.axisbelow": True,  # grid lines under the bands
     "svg.fonttype": "none",  # text stays text in SVG files (editable, searchable)
 }
-BOUND_WORDS = {"more_than": "more than", "at_least": "at least", "at_most": "at most", "exact": ""}
-BOUND_MARKERS = {"more_than": "^", "at_least": "^", "at_most": "v", "exact": "o"}
 STRIKE_PANELS = (
     ("us_strikes", "Facilities struck\n(cumulative)"),
     ("targets_struck", "Aimpoints struck\n(cumulative)"),
     ("munitions", "Munitions\n(cumulative)"),
 )
-SEED_STRIKES = {
-    # calibration statistic -> (panel column, what the figure counts)
-    "facilities_first_proportionate_strike": ("us_strikes", "facilities struck"),
-    "campaign_first_wave_targets": ("targets_struck", "targets struck in one wave"),
-    "campaign_first_wave_munitions": ("munitions", "munitions in one wave"),
-}
 
 
 @dataclass
@@ -101,20 +94,26 @@ def colour(i: int) -> str:
 
 
 def _dates(ts: pd.DataFrame) -> np.ndarray:
-    days = ts.drop_duplicates("day").sort_values("day")
-    return pd.to_datetime(days["date"]).to_numpy()
+    """The run's dates, one per day, in day order."""
+    days, first = np.unique(ts["day"].to_numpy(), return_index=True)
+    return pd.to_datetime(ts["date"].to_numpy()[first]).to_numpy()
 
 
 def _wide(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray:
     """days x replicates array of one column (cumulated over days if asked)."""
-    wide = ts.pivot(index="day", columns="replicate", values=column).sort_index()
-    arr = wide.to_numpy(dtype=float)
+    days, di = np.unique(ts["day"].to_numpy(), return_inverse=True)
+    reps, ri = np.unique(ts["replicate"].to_numpy(), return_inverse=True)
+    arr = np.full((len(days), len(reps)), np.nan)
+    arr[di, ri] = ts[column].to_numpy(dtype=float)
     return np.nancumsum(arr, axis=0) if cumulative else arr
 
 
 def _bands(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray:
     """Percentiles 5, 25, 50, 75, 95 over replicates, by day (5 x days)."""
-    return np.nanpercentile(_wide(ts, column, cumulative), [5, 25, 50, 75, 95], axis=1)
+    wide = _wide(ts, column, cumulative)
+    if wide.shape[1] == 1:
+        return np.repeat(wide.T, 5, axis=0)
+    return np.nanpercentile(wide, [5, 25, 50, 75, 95], axis=1)
 
 
 def _replicates(ts: pd.DataFrame) -> int:
@@ -184,28 +183,6 @@ def _date_range(runs: Sequence[RunData]) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
 
 
-def _seed_records() -> tuple[list[Any], dict[str, str]]:
-    """Calibration targets and a map event id -> source tag ('news report 002'); empty if unreadable."""
-    try:
-        from sim.seeds import load_events, load_targets
-
-        events = load_events()
-        targets = load_targets()
-    except Exception as exc:  # the figures do not depend on the seed file
-        log.warning("source figures left out of the plots: %s", exc)
-        return [], {}
-    tags = {row.id: "news report " + str(row.source).split("_")[0] for row in events.itertuples()}
-    return targets, tags
-
-
-def _source_label(target: Any, tags: dict[str, str], what: str) -> str:
-    """``more than 100 attacks (source: news report 002)``: the figure and the document it comes from."""
-    sources = sorted({tags[s] for s in target.sources if s in tags})
-    words = BOUND_WORDS.get(target.bound, "")
-    tag = f" (source: {', '.join(sources)})" if sources else ""
-    return f"{words} {target.value:g} {what}".strip() + tag
-
-
 # --------------------------------------------------------------------------- axes-level drawing
 
 
@@ -219,31 +196,10 @@ def fan_axes(ax: Any, runs: Sequence[RunData], *, full: bool | None = None, sour
         _draw_bands(ax, _dates(run.ts), q, colour(i), "median" if full else run.name, full,
                     outer=_replicates(run.ts) > 1)
     if sources and any(len(r.ts) for r in runs):
-        _source_attack_points(ax, *_date_range([r for r in runs if len(r.ts)]))
+        source_points(ax, *_date_range([r for r in runs if len(r.ts)]))
     ax.set_ylabel("attacks (cumulative)")
     ax.set_ylim(bottom=0)
     _date_axis(ax)
-
-
-def _source_attack_points(ax: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
-    """The sources' cumulative-attack figures (sim.seeds.plot_points) as labelled markers."""
-    targets, tags = _seed_records()
-    if not targets:
-        return
-    from sim.seeds import plot_points
-
-    by_point = {(pd.Timestamp(t.ref_date), float(t.value)): t for t in targets
-                if t.statistic == "cumulative_attacks" and t.value is not None}
-    for row in plot_points().itertuples():
-        date = pd.Timestamp(row.date)
-        if not lo <= date <= hi:
-            continue
-        target = by_point.get((date, float(row.cumulative_attacks)))
-        label = _source_label(target, tags, "attacks") if target is not None else row.label
-        ax.plot([date], [row.cumulative_attacks], ls="none", marker=BOUND_MARKERS.get(row.bound, "o"),
-                ms=8, color="black", zorder=5, label=f"reported: {label}")
-        ax.annotate(label, (date, row.cumulative_attacks), xytext=(8, -4), textcoords="offset points",
-                    fontsize=8, va="top")
 
 
 def rung_shares(ts: pd.DataFrame) -> np.ndarray:
@@ -262,11 +218,13 @@ def ladder_strip(ax: Any, run: RunData, *, labels: bool = True, end: Any = None)
     dates = _dates(run.ts)
     if len(dates):
         edges = mdates.date2num(np.append(dates, dates[-1] + np.timedelta64(1, "D")))
-        image = ax.pcolormesh(edges, np.arange(0.5, n + 1), rung_shares(run.ts), cmap=LADDER_CMAP, vmin=0, vmax=1,
+        single = _replicates(run.ts) == 1
+        cmap = ListedColormap(SINGLE_RUN_LADDER) if single else LADDER_CMAP
+        image = ax.pcolormesh(edges, np.arange(0.5, n + 1), rung_shares(run.ts), cmap=cmap, vmin=0, vmax=1,
                               shading="flat", rasterized=True)
-        if _replicates(run.ts) == 1:
+        if single:
             rung = run.ts.sort_values("day")["rung"].to_numpy(float)
-            ax.step(edges[:-1], np.where(rung > 0, rung, np.nan), where="post", color=PALETTE[5], lw=1.6,
+            ax.step(edges[:-1], np.where(rung > 0, rung, np.nan), where="post", color=PALETTE[0], lw=1.6,
                     label="rung that day")
     else:
         image = None
@@ -378,21 +336,7 @@ def strikes_chart(runs: Sequence[RunData]) -> Figure:
     fig = _new_figure(9, 8)
     axes = fig.subplots(len(STRIKE_PANELS), 1, sharex=True, squeeze=False)[:, 0]
     strike_axes(axes, runs)
-    lo, hi = _date_range(runs)
-    targets, tags = _seed_records()
-    panel = {col: ax for ax, (col, _) in zip(axes, STRIKE_PANELS)}
-    for t in targets:
-        if t.statistic not in SEED_STRIKES or t.value is None:
-            continue
-        column, what = SEED_STRIKES[t.statistic]
-        date = pd.Timestamp(t.ref_date)
-        if not lo <= date <= hi:
-            continue
-        ax = panel[column]
-        ax.axvline(date, color="0.25", ls=":", lw=1)
-        ax.annotate(f"{date.day} {date:%b %Y}: {_source_label(t, tags, what)}", (date, 1),
-                    xycoords=("data", "axes fraction"), xytext=(4, -2), textcoords="offset points", fontsize=8,
-                    va="top", color="0.25")
+    source_strikes({col: ax for ax, (col, _) in zip(axes, STRIKE_PANELS)}, *_date_range(runs))
     handles, labels = axes[0].get_legend_handles_labels()
     if len(runs) > 1:
         handles.append(_band_note())

@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from sim import plots
+from sim import plot_sources, plots
 from sim.plots import FIGURES, RunData, caption, draw_figures
 from sim.rules import RUNG_NAMES
 from sim.runner import run_replicates
@@ -101,9 +101,11 @@ def test_figures_survive_an_unreadable_seed_file(baseline, tmp_path, monkeypatch
         raise ValueError("events.yaml: invalid seed file")
 
     monkeypatch.setattr(sim.seeds, "load_targets", broken)
+    plot_sources._read_seed_records.cache_clear()
     text = svg_text(plots.fan_chart([baseline]), tmp_path)
     assert "news report 002" not in text
     assert "source figures left out" in caplog.text
+    plot_sources._read_seed_records.cache_clear()
 
 
 def test_no_figure_calls_a_source_document_a_seed(baseline, tmp_path):
