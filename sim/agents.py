@@ -14,15 +14,11 @@ import numpy as np
 from mesa import Agent
 
 from . import rules
-from .compiled import KIND
+from .columns import C2, INTEL, LOGI, RM_STORE, STORAGE_OF_WEAPON, UAV_STORE  # noqa: F401 (re-exported)
 from .schema import FACILITY_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import EscalationModel
-
-C2, INTEL, RM_STORE, UAV_STORE, LOGI = (KIND[k] for k in FACILITY_KINDS)
-STORAGE_OF_WEAPON = np.array([UAV_STORE, RM_STORE, RM_STORE])
-"""Which storage kind holds each weapon of ``WEAPONS`` (uav, rocket, missile)."""
 
 
 class MilitiaGroup(Agent):

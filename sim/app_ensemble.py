@@ -27,9 +27,8 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from . import plots  # noqa: E402
 from .app_views import new_figure, render_png  # noqa: E402
-from .ensemble import run_ensemble  # noqa: E402
-from .results import OUTCOMES, horizon_values  # noqa: E402
-from .rules import RUNG_NAMES  # noqa: E402
+from .engines import get_engine  # noqa: E402
+from .outcomes import horizon_table, outcome  # noqa: E402
 from .stats import mean_estimate, paired_difference  # noqa: E402
 
 ENSEMBLE_REPLICATES = 200
@@ -37,9 +36,8 @@ ENSEMBLE_REPLICATES = 200
 ENSEMBLE_MAX = 5000
 """Most replicates the page runs at once (the server is shared by everyone using the page)."""
 KEY_OUTCOMES = ("cumulative_attacks", "us_injured", "us_killed", "targets_struck", "munitions",
-                "iran_direct_attacks", "max_rung")
-"""Outcomes of the difference table, from the outcome registry, in this order."""
-DIRECT_EXCHANGE = RUNG_NAMES.index("direct_exchange")
+                "iran_direct_attacks", "max_rung", "reached_direct_exchange")
+"""Outcomes of the tables, names of the outcome registry (:mod:`sim.outcomes`), in this order."""
 BASELINE, VARIANT = "baseline", "your variant"
 
 
@@ -62,7 +60,7 @@ class Ensemble:
 def run_settings(scenario: Any, replicates: int, seed: int, name: str, overrides: Sequence[str] = ()) -> Ensemble:
     """``replicates`` runs of a resolved scenario on the ensemble engine (replicate r: the seed's r-th stream)."""
     t0 = time.perf_counter()
-    ts, _ = run_ensemble(scenario, int(replicates), int(seed))
+    ts, _ = get_engine("ensemble").run(scenario, int(replicates), int(seed), events=False)
     return Ensemble(name, ts, int(replicates), int(seed), tuple(overrides), time.perf_counter() - t0)
 
 
@@ -78,18 +76,18 @@ def check_replicates(text: Any) -> tuple[int | None, str]:
 
 
 def outcome_columns(ts: pd.DataFrame) -> pd.DataFrame:
-    """One row per replicate: the key outcomes at the horizon, and 0/1 for reaching a direct exchange."""
-    h = horizon_values(ts)
-    out = h[[k for k in KEY_OUTCOMES if k in h.columns]].astype(float)
-    out["reached_direct_exchange"] = (h["max_rung"] >= DIRECT_EXCHANGE).astype(float)
-    return out
+    """One row per replicate, one float column per key outcome (yes/no outcomes as 0/1)."""
+    return horizon_table(ts)[list(KEY_OUTCOMES)].astype(float)
+
+
+def is_share(name: str) -> bool:
+    """A yes/no outcome, whose mean is a share of runs."""
+    return outcome(name).dtype == "bool"
 
 
 def outcome_label(name: str) -> str:
-    if name == "reached_direct_exchange":
-        return "Share of runs reaching a direct US-Iran exchange"
-    o = next(o for o in OUTCOMES if o.key == name)
-    return f"{o.label} ({o.unit})"
+    o = outcome(name)
+    return f"Share of runs: {o.label[0].lower()}{o.label[1:]}" if is_share(name) else f"{o.label} ({o.unit})"
 
 
 def _fmt(x: float, share: bool) -> str:
@@ -116,7 +114,7 @@ def difference_html(table: pd.DataFrame) -> str:
             "<th class='num'>95% interval</th><th>difference clear?</th></tr>")
     body = []
     for r in table.itertuples():
-        share = r.outcome == "reached_direct_exchange"
+        share = is_share(r.outcome)
         sign = "+" if r.difference > 0 else ""
         body.append(
             f"<tr class='{'esc-clear' if r.clear else ''}'><td>{html.escape(r.label)}</td>"
@@ -154,7 +152,7 @@ def outcomes_html(ensemble: Ensemble) -> str:
     body = []
     for name in cols.columns:
         e = mean_estimate(cols[name].to_numpy())
-        share = name == "reached_direct_exchange"
+        share = is_share(name)
         body.append(f"<tr><td>{html.escape(outcome_label(name))}</td><td class='num'>{_fmt(e.value, share)}</td>"
                     f"<td class='num'>{_fmt(e.low, share)} to {_fmt(e.high, share)}</td></tr>")
     return ("<table class='esc-table esc-outcomes'><thead><tr><th>outcome at the end of the run</th>"

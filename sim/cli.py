@@ -10,7 +10,8 @@ exit statuses:
   on stderr, no traceback, nothing written;
 * 1: anything else (a bug or an environment problem): a one-line message and a
   hint to rerun with ``--debug``, which shows the traceback;
-* 130: interrupted with Ctrl-C.
+* 130: interrupted with Ctrl-C; 143: terminated (SIGTERM).  Both delete the
+  folder being written (see :mod:`sim.folders`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from typing import Iterator, Sequence
 
@@ -53,6 +56,27 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(self.prog, message)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that every ``with`` block cleans up as for Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for one command (main thread only); restore the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 class _Formatter(logging.Formatter):
@@ -133,11 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         debug = args.debug
-        with _logging_to_stderr(args.quiet, args.debug):
+        with _logging_to_stderr(args.quiet, args.debug), _sigterm_as_exception():
             return int(args.func(args) or 0)
     except ScenarioError as err:
         print(str(err), file=sys.stderr)
         return 2
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import rules
+from .columns import KIND  # noqa: F401 (re-exported)
 from .schema import FACILITY_KINDS, WEAPONS, Scenario, SeriesPoint, Shock
 
 COUNTRIES = ("iraq", "syria", "jordan", "iran")
 K = len(FACILITY_KINDS)
 W = len(WEAPONS)
-KIND = {k: i for i, k in enumerate(FACILITY_KINDS)}
 IRGC_ABROAD, HOMELAND = "irgc_abroad", "iran_homeland"
 
 

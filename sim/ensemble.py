@@ -131,10 +131,13 @@ import numpy as np
 import pandas as pd
 
 from . import rules
-from .agents import C2, INTEL, LOGI, RM_STORE, STORAGE_OF_WEAPON
 from .compiled import COUNTRIES, K, Compiled, compile_scenario
-from .model import EVENT_COLUMNS, TIMESERIES_COLUMNS, resolve_scenario
-from .schema import OUTCOMES, WEAPONS, Scenario
+from .columns import (C2, CAMPAIGN, DAY_COUNTS, DIRECT_RESPONSE, EVENT_COLUMNS, FLOAT_COLUMNS, INT_STATE_COLUMNS,  # noqa: F401
+                      INTEL, LOGI, MISSILE, OUTCOME_TOTALS, PREEMPTIVE, PROPORTIONATE, RM_STORE, SCRIPTED,
+                      STORAGE_OF_WEAPON, STRIKE_LABELS, TIMESERIES_COLUMNS)
+from .engines import prepare_scenario
+from .outcomes import from_accumulated, horizon_table
+from .schema import OUTCOMES, WEAPONS
 
 BLOCK = 10_000
 """Replicates per seeding block (and per engine run inside :func:`run_ensemble`)."""
@@ -144,19 +147,6 @@ STAGE = 32
 
 ORDER_RING = 64
 """Length of the pending-order ring buffers (every order delay is at most 60 days)."""
-
-MISSILE = WEAPONS.index("missile")
-STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "scripted")
-"""Labels of US strikes, as in the Mesa event log (the engine keeps their index)."""
-PROPORTIONATE, CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, SCRIPTED = range(len(STRIKE_LABELS))
-DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
-              "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
-              "militia_injured", "militia_killed")
-FLOAT_COLUMNS = ("militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk")
-INT_STATE_COLUMNS = ("cumulative_attacks", "rung", "max_rung")
-assert set(TIMESERIES_COLUMNS) == {*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *FLOAT_COLUMNS, "tension"}
-OUTCOME_TOTALS = ("us_injured", "us_killed", "us_strikes", "targets_struck", "munitions", "militants_killed",
-                  "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks")
 
 
 def block_rng(seed: int, first: int, n: int) -> np.random.Generator:
@@ -915,16 +905,13 @@ class EnsembleEngine:
         return pd.DataFrame(cols, copy=False)
 
     def outcomes(self) -> pd.DataFrame:
-        """Key outcomes at the horizon, one row per replicate (no per-day table needed)."""
-        t = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
-        cols: dict[str, Any] = {"replicate": self.replicate_ids, "attacks": self.cumulative_attacks.copy()}
-        for name in OUTCOME_TOTALS:
-            cols[name] = t[name].copy()
-        cols["max_rung"] = self.max_rung.copy()
-        cols["first_fatal_day"] = self.first_fatal_day.copy()
-        for k in range(1, len(rules.RUNGS)):
-            cols[f"reached_rung_{k}"] = self.max_rung >= k
-        return pd.DataFrame(cols)
+        """The outcome registry's horizon table (:mod:`sim.outcomes`), one row per replicate, without a per-day table."""
+        cap, coord, _ = self.capability()
+        last = {"cumulative_attacks": self.cumulative_attacks, "rung": self.rung, "max_rung": self.max_rung,
+                "militia_capacity": rules.reported_capacity(cap, coord).mean(axis=1),
+                "iran_restraint": self.restraint, "us_credibility": self.credibility, "iran_war_risk": self.war_risk}
+        totals = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
+        return from_accumulated(self.replicate_ids, totals, last, {"us_killed": self.first_fatal_day})
 
     # ------------------------------------------------------------------ event log
 
@@ -988,14 +975,6 @@ class EnsembleEngine:
 # ====================================================================== public API
 
 
-def prepare_scenario(scenario: Any, days: int | None = None, overrides: Sequence[str] = ()) -> Scenario:
-    """The scenario as the Mesa runner resolves it (overrides, then the horizon override)."""
-    s = resolve_scenario(scenario, overrides)
-    if days is not None and days != s.days:
-        s = s.model_copy(update={"days": int(days)})
-    return s
-
-
 def run_ensemble(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
                  overrides: Sequence[str] = (), events: bool = False, first_replicate: int = 0
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -1022,13 +1001,10 @@ def run_ensemble(scenario: Any, replicates: int, seed: int = 0, *, days: int | N
 
 def outcomes_at_horizon(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
                         overrides: Sequence[str] = (), first_replicate: int = 0) -> pd.DataFrame:
-    """Per-replicate key outcomes at the horizon, without building the per-day table.
+    """The outcome registry's horizon table (:data:`sim.outcomes.OUTCOMES`), without building the per-day table.
 
     Same seeding as :func:`run_ensemble` (identical runs), so these rows equal
-    :func:`outcomes_from_timeseries` of ``run_ensemble(...)[0]``.  Columns:
-    replicate, attacks, the totals of ``OUTCOME_TOTALS``, max_rung,
-    first_fatal_day (first day with a US death, -1 if none) and
-    ``reached_rung_1`` .. ``reached_rung_9``.
+    :func:`sim.outcomes.horizon_table` of ``run_ensemble(...)[0]``.
     """
     s = prepare_scenario(scenario, days, overrides)
     c = compile_scenario(s)
@@ -1040,17 +1016,8 @@ def outcomes_at_horizon(scenario: Any, replicates: int, seed: int = 0, *, days: 
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-def outcomes_from_timeseries(ts: pd.DataFrame) -> pd.DataFrame:
-    """The columns of :func:`outcomes_at_horizon` from a per-day table of either engine."""
-    g = ts.groupby("replicate", sort=True)
-    out = g[list(OUTCOME_TOTALS)].sum()
-    out.insert(0, "attacks", g["attacks"].sum())
-    out["max_rung"] = g["max_rung"].max()
-    fatal = ts[ts["us_killed"] > 0].groupby("replicate")["day"].min()
-    out["first_fatal_day"] = fatal.reindex(out.index).fillna(-1).astype(np.int64)
-    for k in range(1, len(rules.RUNGS)):
-        out[f"reached_rung_{k}"] = out["max_rung"] >= k
-    return out.reset_index().astype({c: np.int64 for c in ["replicate", "attacks", *OUTCOME_TOTALS, "max_rung"]})
+outcomes_from_timeseries = horizon_table
+"""The columns of :func:`outcomes_at_horizon` from a per-day table of either engine (:func:`sim.outcomes.horizon_table`)."""
 
 
 __all__ = ["BLOCK", "EnsembleEngine", "block_rng", "mesa_outcomes", "outcomes_at_horizon", "outcomes_from_timeseries",
@@ -1067,4 +1034,4 @@ def mesa_outcomes(scenario: Any, replicates: int, seed: int = 0, *, days: int | 
 
     ts, _ = run_replicates(scenario, replicates, seed, days=days, overrides=overrides,
                            first_replicate=first_replicate)
-    return outcomes_from_timeseries(ts)
+    return horizon_table(ts)

@@ -9,29 +9,16 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from . import rules
-from .agents import RM_STORE, STORAGE_OF_WEAPON, Facility, Iran, MilitiaGroup, UnitedStates, USBase
+from .agents import Facility, Iran, MilitiaGroup, UnitedStates, USBase
+from .columns import EVENT_COLUMNS, RM_STORE, STORAGE_OF_WEAPON, TIMESERIES_COLUMNS  # noqa: F401 (re-exported)
 from .compiled import Compiled, compile_scenario
+from .engines import prepare_scenario
 from .schema import OUTCOMES, WEAPONS, Scenario, Shock
-
-TIMESERIES_COLUMNS = (
-    "attacks", "cumulative_attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck",
-    "munitions", "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
-    "militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk", "tension", "rung", "max_rung",
-)
-"""Model-level columns of the per-day table (besides replicate, day, date and ``capacity_<group>``)."""
-
-EVENT_COLUMNS = ("day", "actor", "kind", "target", "outcome", "detail")
 
 
 def resolve_scenario(scenario: Any, overrides: Sequence[str] = ()) -> Scenario:
-    """A Scenario from a Scenario, a mapping, a path or a name under ``scenarios/``."""
-    if isinstance(scenario, Scenario) and not overrides:
-        return scenario
-    from .scenario_io import load_scenario
-
-    if isinstance(scenario, Scenario):
-        scenario = scenario.model_dump(mode="json")
-    return load_scenario(scenario, overrides=overrides)
+    """A Scenario from a Scenario, a mapping, a path or a name under ``scenarios/`` (:func:`sim.engines.prepare_scenario`)."""
+    return prepare_scenario(scenario, None, overrides)
 
 
 class EscalationModel(Model):
@@ -48,9 +35,7 @@ class EscalationModel(Model):
     def __init__(self, scenario: Any = "baseline", rng: Any = None, overrides: Sequence[str] = (),
                  days: int | None = None, **kwargs: Any) -> None:
         super().__init__(rng=rng, **kwargs)
-        s = resolve_scenario(scenario, overrides)
-        if days is not None and days != s.days:
-            s = s.model_copy(update={"days": int(days)})
+        s = prepare_scenario(scenario, days, overrides)
         self.scenario: Scenario = s
         self.c: Compiled = compile_scenario(s)
         c = self.c

@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from sim.outcomes import QUANTILES
 from sim.plot_sources import source_points, source_strikes
 from sim.rules import RUNG_NAMES
 
@@ -109,11 +110,11 @@ def _wide(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray
 
 
 def _bands(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray:
-    """Percentiles 5, 25, 50, 75, 95 over replicates, by day (5 x days)."""
+    """The percentiles :data:`sim.outcomes.QUANTILES` (5, 25, 50, 75, 95) over replicates, by day (5 x days)."""
     wide = _wide(ts, column, cumulative)
     if wide.shape[1] == 1:
-        return np.repeat(wide.T, 5, axis=0)
-    return np.nanpercentile(wide, [5, 25, 50, 75, 95], axis=1)
+        return np.repeat(wide.T, len(QUANTILES), axis=0)
+    return np.nanpercentile(wide, QUANTILES, axis=1)
 
 
 def _replicates(ts: pd.DataFrame) -> int:

@@ -5,6 +5,7 @@ A result folder (``escalation run``) holds::
     timeseries.csv / timeseries.parquet   one row per replicate and day
     events.csv                            one row per event (attack, strike, order, shock, rung change)
     summary.json                          provenance and the distribution of key outcomes at the horizon
+                                          (sim.summary, from the outcome registry sim.outcomes)
     scenario.resolved.yaml                every parameter as used (rerun it to get the same tables)
     figures/                              PNG and SVG figures (see sim.plots)
 
@@ -13,8 +14,9 @@ scenario (without figures), ``comparison.csv``, a ``summary.json`` of kind
 ``comparison`` and the overlaid figures.
 
 Folders are written under a hidden temporary name next to the target and
-renamed when complete (:class:`ResultFolder`), so a failed or interrupted run
-leaves no result folder behind.  Tables are written with fixed float
+renamed when complete (:class:`sim.folders.ResultFolder`, which also writes
+``escalation-manifest.json``), so a failed or interrupted run leaves no result
+folder behind.  Tables are written with fixed float
 formatting and no wall-clock times, so the same seed gives byte-identical CSV
 files.
 """
@@ -23,25 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS
-from sim.rules import RUNG_NAMES
+from sim.columns import CAPACITY_PREFIX, EVENT_COLUMNS, TIMESERIES_COLUMNS, capacity_columns
+from sim.folders import ResultFolder
 
 __all__ = [
     "FLOAT_FORMAT",
-    "QUANTILES",
-    "Outcome",
-    "OUTCOMES",
     "ResultFolder",
     "default_folder",
     "safe_name",
@@ -50,12 +46,6 @@ __all__ = [
     "write_csv",
     "write_tables",
     "write_json",
-    "horizon_values",
-    "first_fatal_days",
-    "rung_probabilities",
-    "summarize",
-    "comparison_table",
-    "format_comparison",
     "read_summary",
     "read_timeseries",
 ]
@@ -65,42 +55,7 @@ FLOAT_FORMAT = "%.6g"
 
 DATE_FORMAT = "%Y-%m-%d"
 
-QUANTILES = (5, 25, 50, 75, 95)
-"""Percentiles (over replicates) reported in summary.json and comparison.csv."""
-
 ID_COLUMNS = ("replicate", "day", "date")
-
-
-# --------------------------------------------------------------------------- key outcomes
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A key outcome at the horizon: one number per replicate, taken from one column."""
-
-    key: str
-    label: str
-    unit: str
-    column: str
-    how: str  # "sum" over days (daily counts) or "last" (value on the last day)
-
-
-OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("cumulative_attacks", "Militia attacks on US forces", "attacks", "cumulative_attacks", "last"),
-    Outcome("us_injured", "US personnel injured", "people", "us_injured", "sum"),
-    Outcome("us_killed", "US personnel killed", "people", "us_killed", "sum"),
-    Outcome("us_strikes", "Facilities struck by the US", "facility strikes", "us_strikes", "sum"),
-    Outcome("targets_struck", "Aimpoints (targets) struck by the US", "targets", "targets_struck", "sum"),
-    Outcome("munitions", "Precision munitions used", "munitions", "munitions", "sum"),
-    Outcome("militants_killed", "Militants killed by US strikes", "people", "militants_killed", "sum"),
-    Outcome("irgc_killed", "IRGC personnel killed by US strikes", "people", "irgc_killed", "sum"),
-    Outcome("civilian_harm", "Civilian-harm events from US strikes", "events", "civilian_harm", "sum"),
-    Outcome("iran_direct_attacks", "Direct Iranian attacks on US forces", "attacks", "iran_direct_attacks", "sum"),
-    Outcome("militia_capacity", "Militia capacity on the last day, mean of groups", "share of full",
-            "militia_capacity", "last"),
-    Outcome("max_rung", "Highest ladder rung reached", "0-9", "max_rung", "last"),
-)
-"""The outcomes summarised at the horizon, in display order."""
 
 
 # --------------------------------------------------------------------------- tidy tables
@@ -110,12 +65,12 @@ def tidy_timeseries(ts: pd.DataFrame, group_ids: Sequence[str] = ()) -> pd.DataF
     """The per-day table in a fixed row and column order, whichever engine made it.
 
     Rows: replicate, then day.  Columns: ``replicate, day, date``, the model
-    columns (:data:`sim.model.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the
+    columns (:data:`sim.columns.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the
     scenario's group order, then anything else an engine added.
     """
     ts = ts.sort_values(["replicate", "day"], kind="stable", ignore_index=True)
-    caps = [f"capacity_{g}" for g in group_ids if f"capacity_{g}" in ts.columns]
-    caps += sorted(c for c in ts.columns if c.startswith("capacity_") and c not in caps)
+    caps = [c for c in capacity_columns(group_ids) if c in ts.columns]
+    caps += sorted(c for c in ts.columns if c.startswith(CAPACITY_PREFIX) and c not in caps)
     first = [c for c in (*ID_COLUMNS, *TIMESERIES_COLUMNS) if c in ts.columns] + caps
     order = first + [c for c in ts.columns if c not in first]
     ts = ts[order].copy()
@@ -167,131 +122,6 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-# --------------------------------------------------------------------------- summary
-
-
-def horizon_values(ts: pd.DataFrame) -> pd.DataFrame:
-    """One row per replicate, one column per :data:`OUTCOMES` key: the outcome at the horizon."""
-    by_rep = ts.groupby("replicate", sort=True)
-    cols = {}
-    for o in OUTCOMES:
-        if o.column not in ts.columns:
-            continue
-        cols[o.key] = by_rep[o.column].sum() if o.how == "sum" else by_rep[o.column].last()
-    return pd.DataFrame(cols)
-
-
-def _quantiles(values: Iterable[float]) -> dict[str, float]:
-    arr = np.asarray(list(values), dtype=float)
-    if arr.size == 0:
-        return {"mean": None, **{f"p{q}": None for q in QUANTILES}}
-    qs = np.percentile(arr, QUANTILES)
-    return {"mean": float(arr.mean()), **{f"p{q}": float(v) for q, v in zip(QUANTILES, qs)}}
-
-
-def first_fatal_days(ts: pd.DataFrame) -> pd.Series:
-    """Per replicate: the first day (0 = start date) on which US personnel were killed, NaN if none."""
-    fatal = ts.loc[ts["us_killed"] > 0, ["replicate", "day"]].groupby("replicate")["day"].min()
-    reps = np.sort(ts["replicate"].unique())
-    return fatal.reindex(reps).astype(float)
-
-
-def rung_probabilities(ts: pd.DataFrame) -> dict[str, float]:
-    """Share of replicates whose highest rung by the horizon is at least each rung (by name)."""
-    top = ts.groupby("replicate")["max_rung"].last().to_numpy()
-    return {name: float((top >= k).mean()) for k, name in enumerate(RUNG_NAMES)}
-
-
-def summarize(ts: pd.DataFrame, start_date: dt.date) -> dict[str, Any]:
-    """The outcome part of summary.json: quantiles at the horizon, rung probabilities, first fatal day."""
-    values = horizon_values(ts)
-    outcomes = {}
-    for o in OUTCOMES:
-        if o.key in values:
-            outcomes[o.key] = {"label": o.label, "unit": o.unit, **_quantiles(values[o.key])}
-    firsts = first_fatal_days(ts)
-    hit = firsts.dropna()
-    ffd: dict[str, Any] = {
-        "probability": float(len(hit) / len(firsts)) if len(firsts) else None,
-        "replicates_with_fatality": int(len(hit)),
-        "day": _quantiles(hit),
-    }
-    ffd["date"] = {k: (None if v is None else (start_date + dt.timedelta(days=int(round(v)))).isoformat())
-                   for k, v in ffd["day"].items() if k != "mean"}
-    return {
-        "outcomes": outcomes,
-        "rung_probability": rung_probabilities(ts),
-        "first_fatal_day": ffd,
-        "definitions": {
-            "outcomes": "value at the horizon per replicate (sums of daily counts, or the last day's value); "
-                        "mean and percentiles over replicates",
-            "rung_probability": "share of replicates whose highest rung by the horizon is at least this rung",
-            "first_fatal_day": "first day (0 = start date) on which US personnel were killed: probability "
-                               "that it happens by the horizon, and percentiles over the replicates where it does",
-        },
-    }
-
-
-# --------------------------------------------------------------------------- comparison
-
-
-def comparison_table(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Key outcomes side by side: one row per (outcome, statistic), one column per scenario.
-
-    Statistics are p5, p50 and p95 for each outcome, then ``probability`` rows
-    for "at least one US fatality" and for reaching each rung.
-    """
-    rows: list[dict[str, Any]] = []
-    names = [s["scenario"]["name"] for s in summaries]
-    for o in OUTCOMES:
-        for stat in ("p5", "p50", "p95"):
-            row = {"outcome": o.key, "statistic": stat}
-            for name, s in zip(names, summaries):
-                row[name] = s["outcomes"].get(o.key, {}).get(stat)
-            rows.append(row)
-    row = {"outcome": "any_us_killed", "statistic": "probability"}
-    row.update({name: s["first_fatal_day"]["probability"] for name, s in zip(names, summaries)})
-    rows.append(row)
-    for rung in RUNG_NAMES[1:]:
-        row = {"outcome": f"reached_{rung}", "statistic": "probability"}
-        row.update({name: s["rung_probability"].get(rung) for name, s in zip(names, summaries)})
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["outcome", "statistic", *names])
-
-
-def _num(x: Any) -> str:
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return "-"
-    x = float(x)
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
-def format_comparison(summaries: Sequence[dict[str, Any]]) -> str:
-    """The comparison as a readable text table: median [5%-95%] per outcome, probabilities in percent."""
-    names = [s["scenario"]["name"] for s in summaries]
-    header = ["outcome at the horizon", *names]
-    body: list[list[str]] = []
-    for o in OUTCOMES:
-        cells = [f"{o.label} ({o.unit})"]
-        for s in summaries:
-            q = s["outcomes"].get(o.key)
-            cells.append("-" if not q else f"{_num(q['p50'])} [{_num(q['p5'])}-{_num(q['p95'])}]")
-        body.append(cells)
-    body.append(["P(at least one US fatality)",
-                 *[f"{100 * s['first_fatal_day']['probability']:.0f}%" for s in summaries]])
-    for k, rung in enumerate(RUNG_NAMES[1:], start=1):
-        body.append([f"P(reached rung {k} {rung.replace('_', ' ')})",
-                     *[f"{100 * s['rung_probability'][rung]:.0f}%" for s in summaries]])
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in body),
-                      "", "Cells: median [5th-95th percentile] over replicates."])
-
-
 # --------------------------------------------------------------------------- folders
 
 
@@ -309,101 +139,6 @@ def default_folder(name: str, root: Path | str = "results", now: dt.datetime | N
         path = base.with_name(f"{base.name}-{n}")
         n += 1
     return path
-
-
-class ResultFolder:
-    """Write a result folder atomically.
-
-    ``with ResultFolder(target) as tmp:`` creates a hidden sibling folder
-    ``.<name>.tmp-<pid>`` (and any missing parents) at once, so an unwritable
-    target fails before any simulation; on success the folder is renamed to
-    ``target``; on any error (or Ctrl-C) it is deleted, with the parents it
-    created.  An existing ``target`` must be empty, or an earlier result folder
-    (one holding ``summary.json``) when ``overwrite`` is true.
-    """
-
-    def __init__(self, target: Path | str, *, overwrite: bool = False, option: str = "--out") -> None:
-        self.target = Path(target)
-        self.overwrite = overwrite
-        self.option = option
-        self.tmp: Path | None = None
-        self.created: list[Path] = []
-        self.auto_name = False
-
-    def _fail(self, message: str, allowed: str) -> InputError:
-        return InputError(message, path=self.option, allowed=allowed)
-
-    def _check_target(self) -> None:
-        t = self.target
-        if t.exists() and not t.is_dir():
-            raise self._fail(f"{str(t)!r} is a file, not a folder", "a new or empty folder")
-        if t.is_dir() and any(t.iterdir()):
-            if not self.overwrite:
-                raise self._fail(f"the folder {str(t)!r} already exists and is not empty",
-                                 "a new or empty folder, or --overwrite to replace an earlier result folder")
-            if not (t / "summary.json").is_file():
-                raise self._fail(f"refusing to overwrite {str(t)!r}: it is not an escalation result folder "
-                                 "(no summary.json)", "a new or empty folder")
-
-    def __enter__(self) -> Path:
-        self._check_target()
-        parent = self.target.parent
-        missing = []
-        p = parent
-        while not p.exists() and p != p.parent:
-            missing.append(p)
-            p = p.parent
-        try:
-            for d in reversed(missing):
-                d.mkdir()
-                self.created.append(d)
-            self.tmp = parent / f".{self.target.name}.tmp-{os.getpid()}"
-            if self.tmp.exists():
-                shutil.rmtree(self.tmp)
-            self.tmp.mkdir()
-            probe = self.tmp / ".write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            self._cleanup()
-            reason = exc.strerror or str(exc)
-            raise self._fail(f"cannot write results to {str(self.target)!r}: {reason}",
-                             "a folder path you can create and write to") from None
-        return self.tmp
-
-    def _cleanup(self) -> None:
-        if self.tmp is not None and self.tmp.exists():
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        for d in reversed(self.created):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            self._cleanup()
-            return
-        assert self.tmp is not None
-        try:
-            self._commit()
-        except BaseException:
-            self._cleanup()
-            raise
-
-    def _commit(self) -> None:
-        t = self.target
-        old: Path | None = None
-        if t.is_dir():
-            if any(t.iterdir()):
-                self._check_target()
-                old = t.with_name(f".{t.name}.old-{os.getpid()}")
-                t.rename(old)
-            else:
-                t.rmdir()
-        self.tmp.rename(t)  # type: ignore[union-attr]
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- reading back

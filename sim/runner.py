@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 from mesa import Agent
 
-from .model import EVENT_COLUMNS, EscalationModel, resolve_scenario
+from .columns import EVENT_COLUMNS
+from .engines import prepare_scenario
+from .model import EscalationModel
 from .schema import Scenario
 
 
@@ -63,9 +65,7 @@ def run_replicates(scenario: Any = "baseline", replicates: int = 1, seed: int = 
     replicate's generator comes from ``SeedSequence(seed)`` (see
     :func:`replicate_seeds`); ``progress`` may wrap the replicate loop (e.g. tqdm).
     """
-    s = resolve_scenario(scenario, overrides)
-    if days is not None and days != s.days:
-        s = s.model_copy(update={"days": int(days)})
+    s = prepare_scenario(scenario, days, overrides)
     seeds = replicate_seeds(seed, replicates, first_replicate)
     loop: Iterable = range(replicates)
     if progress is not None:

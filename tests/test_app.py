@@ -342,7 +342,7 @@ def test_ensemble_figures_and_outcomes():
     assert views.render_png(ensemble.draw_fans, [res]).startswith(b"\x89PNG")
     assert views.render_png(ensemble.draw_ladder, res).startswith(b"\x89PNG")
     text = ensemble.outcomes_html(res)
-    assert text.count("<tr>") == 1 + len(ensemble.KEY_OUTCOMES) + 1
+    assert text.count("<tr>") == 1 + len(ensemble.KEY_OUTCOMES)
 
 
 def test_compare_pairs_replicates_with_common_random_numbers():
@@ -350,7 +350,7 @@ def test_compare_pairs_replicates_with_common_random_numbers():
     a = ensemble.run_settings(s, 20, seed=4, name=ensemble.BASELINE)
     same = ensemble.run_settings(s, 20, seed=4, name=ensemble.VARIANT)
     table = ensemble.difference_table(a, same)
-    assert list(table["outcome"]) == [*ensemble.KEY_OUTCOMES, "reached_direct_exchange"]
+    assert list(table["outcome"]) == list(ensemble.KEY_OUTCOMES)
     assert (table["difference"] == 0).all() and (table["low"] == 0).all() and (table["high"] == 0).all()
     assert not table["clear"].any()
     variant_s = load_scenario(s, [f"{TENSION}=5"])
@@ -703,7 +703,7 @@ def test_compare_tab_makes_a_difference_table(watched):
     page.get_by_role("button", name="Compare").click()
     page.locator(".esc-difference-table").wait_for(timeout=180_000)
     rows = page.locator(".esc-difference-table tbody tr")
-    assert rows.count() == len(ensemble.KEY_OUTCOMES) + 1
+    assert rows.count() == len(ensemble.KEY_OUTCOMES)
     head = page.inner_text(".esc-difference-table thead")
     assert "baseline" in head and "your variant" in head and "95% interval" in head
     assert "us.doctrine.campaign.enabled=false" in page.inner_text(".esc-compare-done")
@@ -731,7 +731,7 @@ def test_many_runs_tab_draws_a_fan_chart(watched):
     assert "Last ensemble: 40 runs" in page.inner_text(".esc-ensemble-done")
     size = fan.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert size[0] > 300 and size[1] > 200
-    assert page.locator(".esc-outcome-table tbody tr").count() == len(ensemble.KEY_OUTCOMES) + 1
+    assert page.locator(".esc-outcome-table tbody tr").count() == len(ensemble.KEY_OUTCOMES)
     assert w.errors == [], w.errors
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sim import rules
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS
+from sim.columns import EVENT_COLUMNS, TIMESERIES_COLUMNS
 from sim.schema import FACILITY_KINDS, OUTCOMES, iter_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,3 +135,31 @@ def test_appendix_defaults_match_the_schema(text):
             elif not _same(cell, value):
                 wrong.append(f"{info.path}: appendix says {cell!r}, schema default is {value!r}")
     assert not wrong, "Appendix A of docs/ODD.md is out of date (regenerate it from iter_parameters()):\n" + "\n".join(wrong)
+
+
+# ----------------------------------------------------------------------------- outcome registry
+
+
+def _outcome_rows(readme: str) -> list[tuple[str, ...]]:
+    start = readme.find("### Outcomes at the horizon")
+    assert start >= 0, "README.md has no '### Outcomes at the horizon' section"
+    end = readme.find("\n#", start + 1)
+    row = re.compile(r"^\|\s*`([a-z0-9_]+)`\s*\|" + r"\s*([^|]*?)\s*\|" * 5 + r"\s*$", re.M)
+    return row.findall(readme[start:end])
+
+
+def test_readme_lists_every_registry_outcome_as_defined():
+    from sim.outcomes import OUTCOMES as REGISTRY
+
+    rows = _outcome_rows((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert [r[0] for r in rows] == [o.name for o in REGISTRY], "README's outcome table is not the registry's list"
+    for (name, label, unit, dtype, how, never), o in zip(rows, REGISTRY):
+        assert (label, unit, dtype, how, never) == (o.label, o.unit, o.dtype, o.reduce.text, o.never or "-"), name
+
+
+def test_sweep_guide_names_every_registry_outcome():
+    from sim.outcomes import OUTCOMES as REGISTRY
+
+    guide = (ROOT / "experiments" / "README.md").read_text(encoding="utf-8")
+    missing = [o.name for o in REGISTRY if f"`{o.name}`" not in guide]
+    assert not missing, f"experiments/README.md does not list these outcomes: {missing}"

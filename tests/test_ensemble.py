@@ -124,11 +124,10 @@ def _chi2(a: np.ndarray, b: np.ndarray) -> float:
 
 def _compare(mesa: pd.DataFrame, ens: pd.DataFrame, days: int) -> dict[str, float]:
     def first_fatal(df: pd.DataFrame) -> np.ndarray:  # "never" counts as the horizon (censored)
-        x = df["first_fatal_day"].to_numpy()
-        return np.where(x < 0, days, x)
+        return df["first_fatal_day"].fillna(days).to_numpy(dtype=float)
 
     return {
-        "attacks": _ks(mesa["attacks"].to_numpy(), ens["attacks"].to_numpy()),
+        "attacks": _ks(mesa["cumulative_attacks"].to_numpy(), ens["cumulative_attacks"].to_numpy()),
         "us_casualties": _ks((mesa["us_injured"] + mesa["us_killed"]).to_numpy(),
                              (ens["us_injured"] + ens["us_killed"]).to_numpy()),
         "us_strikes": _ks(mesa["us_strikes"].to_numpy(), ens["us_strikes"].to_numpy()),
@@ -145,7 +144,7 @@ def _equivalence(pool, path: Path | None, mesa_reps: int, ens_reps: int, days: i
     p = _compare(mesa, ens, days)
     level = ALPHA / len(p)
     summary = {k: (round(float(mesa[k].mean()), 3), round(float(ens[k].mean()), 3))
-               for k in ("attacks", "us_injured", "us_killed", "us_strikes", "max_rung")}
+               for k in ("cumulative_attacks", "us_injured", "us_killed", "us_strikes", "max_rung")}
     assert min(p.values()) > level, f"p-values {p} (level {level}); means mesa/ensemble {summary}"
 
 
@@ -179,7 +178,7 @@ def test_no_attacks_without_base_rates():
     assert (ts["us_strikes"] == 0).all() and (ts["us_injured"] == 0).all()
     assert ev.empty
     out = outcomes_at_horizon(_quiet(), 50, seed=1)
-    assert (out["attacks"] == 0).all() and (out["first_fatal_day"] == -1).all() and (out["max_rung"] == 0).all()
+    assert (out["cumulative_attacks"] == 0).all() and out["first_fatal_day"].isna().all() and (out["max_rung"] == 0).all()
 
 
 def _scripted_fatal_attack() -> tuple[Scenario, int]:
@@ -281,7 +280,7 @@ def test_outcomes_helper_matches_the_table():
     ts, _ = run_ensemble(s, 60, seed=8)
     direct = outcomes_at_horizon(s, 60, seed=8)
     pd.testing.assert_frame_equal(outcomes_from_timeseries(ts), direct)
-    assert (direct["reached_rung_1"] == (direct["max_rung"] >= 1)).all()
+    assert (direct["reached_harassment"] == (direct["max_rung"] >= 1)).all()
 
 
 def test_engine_state_and_per_replicate_parameters():
@@ -293,8 +292,8 @@ def test_engine_state_and_per_replicate_parameters():
     eng.run()
     assert not eng.running and eng.day == 59
     out = eng.outcomes()
-    assert (out["attacks"].to_numpy()[::2] == 0).all()
-    assert (out["attacks"].to_numpy()[1::2] > 0).all()
+    assert (out["cumulative_attacks"].to_numpy()[::2] == 0).all()
+    assert (out["cumulative_attacks"].to_numpy()[1::2] > 0).all()
     assert eng.stock.shape == (30, c.n_groups, 3)
     assert eng.intact.shape == (30, c.n_facilities)
     assert eng.last_event.shape == (30, rules.N_EVENTS)

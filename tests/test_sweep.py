@@ -275,7 +275,7 @@ def test_same_results_in_process_and_in_two_processes_and_seeding_is_documented(
     ref = outcomes_at_horizon(scenario_at(rs.base.model_dump(mode="json"), rs.factors, values), 2, 11,
                               first_replicate=8)
     got = ra[ra["run"].isin([8, 9])]
-    assert got["total_attacks"].tolist() == ref["attacks"].tolist()
+    assert got["cumulative_attacks"].tolist() == ref["cumulative_attacks"].tolist()
     assert got["us_killed"].tolist() == ref["us_killed"].tolist()
 
 
@@ -386,7 +386,7 @@ parameters:
 DESIGN
 replicates: 10
 seed: 3
-outcomes: [total_attacks, us_killed, max_rung, first_fatal_day, reached]
+outcomes: [cumulative_attacks, us_killed, max_rung, first_fatal_day, reached]
 """
 
 
@@ -398,13 +398,13 @@ def test_analyze_sobol_gives_indices_with_confidence_intervals_and_all_outputs(t
     a = out / "analysis"
     sobol = pd.read_csv(a / "sobol.csv")
     assert list(sobol.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
-    att = sobol[sobol.outcome == "total_attacks"].set_index("parameter")
+    att = sobol[sobol.outcome == "cumulative_attacks"].set_index("parameter")
     assert len(att) == 4 and (att["S1_conf"] > 0).all() and (att["ST_conf"] > 0).all()
     assert att["ST"].idxmax() == "militia.attack.tension_weight"  # tension drives the attack count
-    for stem in ("sobol_total_attacks", "tornado_total_attacks", "heatmap_total_attacks"):
+    for stem in ("sobol_cumulative_attacks", "tornado_cumulative_attacks", "heatmap_cumulative_attacks"):
         assert (a / f"{stem}.png").stat().st_size > 1000 and (a / f"{stem}.svg").is_file()
     points = pd.read_csv(a / "points.csv")
-    assert len(points) == 16 * 6 and {"runs", "total_attacks_mean", "total_attacks_p5", "total_attacks_p95",
+    assert len(points) == 16 * 6 and {"runs", "cumulative_attacks_mean", "cumulative_attacks_p5", "cumulative_attacks_p95",
                                       "first_fatal_day_p50"} <= set(points.columns)
     assert (points["runs"] == 10).all()
     rungs = pd.read_csv(a / "rungs.csv")
@@ -425,7 +425,7 @@ def test_analyze_morris_and_chosen_heatmap_axes(tmp_path, capsys):
     a = out / "analysis"
     morris = pd.read_csv(a / "morris.csv")
     assert list(morris.columns) == ["outcome", "parameter", "mu", "mu_star", "sigma", "mu_star_conf"]
-    assert (morris["mu_star"] >= 0).all() and len(morris[morris.outcome == "total_attacks"]) == 4
+    assert (morris["mu_star"] >= 0).all() and len(morris[morris.outcome == "cumulative_attacks"]) == 4
     assert (a / "morris_us_killed.png").is_file() and (a / "heatmap_us_killed.svg").is_file()
     heat = pd.read_csv(a / "heatmap.csv")
     assert {"militia.attack.tension_weight", "iran.red_line_irgc_killed"} <= set(heat.columns)

@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.engines import get_engine
+from sim.outcomes import QUANTILES
 from sim.scenario_io import load_scenario
 from sim.schema import Scenario
 from sim.seeds import DEFAULT_PATH as DEFAULT_TARGETS
@@ -238,14 +240,10 @@ def fit_runs(base: Scenario, calibrated: Scenario, design: Design, sim: Simulato
     fits["natural"] = fit_table(natural.bands, natural.statistics(day_arrays(ts, ev)))
     # (d) the reference engine: Mesa, point estimate, scripted provocations
     if settings.mesa_replicates > 0:
-        from sim.runner import run_replicates
-
-        ts_m, ev_m = run_replicates(design.scenario(calibrated), settings.mesa_replicates, seeds["mesa"])
+        ts_m, ev_m = get_engine("mesa").run(design.scenario(calibrated), settings.mesa_replicates, seeds["mesa"])
         fits["mesa"] = fit_table(design.bands, design.statistics(day_arrays(ts_m, ev_m)))
     # fan chart: cumulative attacks over the plain scenario's horizon
-    from sim.ensemble import run_ensemble
-
-    ts_point, _ = run_ensemble(calibrated, R, seeds["fit"])
+    ts_point, _ = get_engine("ensemble").run(calibrated, R, seeds["fit"], events=False)
     fan = {"posterior": _cumulative_quantiles(ts), "point": _cumulative_quantiles(ts_point),
            "start_date": calibrated.start_date.isoformat(), "replicates": R}
     return fits, fan
@@ -263,8 +261,8 @@ def scripted_statistics(scenario: Scenario, design: Design, replicates: int, see
 
 def _cumulative_quantiles(ts: pd.DataFrame) -> dict[str, list[float]]:
     wide = ts.pivot(index="day", columns="replicate", values="cumulative_attacks").to_numpy(dtype=float)
-    q = np.quantile(wide, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
-    return {k: v.tolist() for k, v in zip(("q05", "q25", "q50", "q75", "q95"), q)}
+    q = np.percentile(wide, QUANTILES, axis=1)
+    return {f"q{p:02d}": v.tolist() for p, v in zip(QUANTILES, q)}
 
 
 # --------------------------------------------------------------------------- outputs

@@ -26,7 +26,8 @@ import pandas as pd
 
 from sim.compiled import compile_scenario
 from sim.errors import InputError
-from sim.ensemble import BLOCK, block_rng, prepare_scenario
+from sim.engines import prepare_scenario
+from sim.ensemble import BLOCK, block_rng
 from sim.schema import Scenario
 
 from .engine import CalibrationEngine, per_replicate_supported

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import importlib
 import io
 import logging
 import shutil
@@ -14,7 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sim.errors import InputError, ScenarioError
+from sim.engines import ENGINE_CHOICES, get_engine, prepare_with_source
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -25,7 +24,6 @@ log = logging.getLogger("sim.cli")
 
 DEFAULT_REPLICATES = 100
 DEFAULT_SEED = 0
-ENGINES = ("auto", "ensemble", "mesa")
 TABLE_FORMATS = ("table", "csv", "markdown")
 
 
@@ -73,9 +71,9 @@ def add_simulation_options(parser: argparse.ArgumentParser, *, replicates: int =
     g.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="change one parameter, e.g. --set us.doctrine.proportionate.delay_days=3 "
                         "(repeatable; see 'escalation params' for the paths)")
-    g.add_argument("--engine", choices=ENGINES, default="auto",
+    g.add_argument("--engine", choices=ENGINE_CHOICES, default="auto",
                    help="simulation engine: 'mesa' (agent by agent) or 'ensemble' (all replicates at once, "
-                        "faster); 'auto' (default) uses ensemble for more than one replicate when it is installed")
+                        "faster); 'auto' (default) uses ensemble for more than one replicate, Mesa for one")
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -94,51 +92,15 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 
 def load(ref: str, overrides: Sequence[str] = (), days: int | None = None) -> tuple["Scenario", Path | None]:
     """Load a scenario (file or name), apply ``--set`` overrides and ``--days``; validate everything."""
-    from sim.scenario_io import load_scenario_with_source, validate_data
-
-    scenario, source = load_scenario_with_source(ref, overrides)
-    if days is not None and days != scenario.days:
-        data = scenario.model_dump(mode="json")
-        data["days"] = days
-        try:
-            scenario = validate_data(data, file="--days")
-        except ScenarioError as err:
-            problems = [p for p in err.problems if p.path == "days"] or err.problems
-            first = problems[0]
-            raise InputError(first.message, path="--days",
-                             allowed=f"{first.allowed} days" if first.allowed else None) from None
-    return scenario, source
+    return prepare_with_source(ref, days, overrides)
 
 
 # --------------------------------------------------------------------------- engines
 
 
-def _ensemble_runner(strict: bool) -> Any:
-    """``sim.ensemble.run_ensemble`` or None (``strict``: raise InputError instead of None)."""
-    try:
-        module = importlib.import_module("sim.ensemble")
-        return getattr(module, "run_ensemble")
-    except ModuleNotFoundError as exc:
-        reason = "it is not installed" if exc.name == "sim.ensemble" else f"it needs the missing module {exc.name!r}"
-    except ImportError as exc:
-        reason = f"it cannot be imported ({exc})"
-    except AttributeError:
-        reason = "sim.ensemble has no run_ensemble"
-    if strict:
-        raise InputError(f"the ensemble engine is not available: {reason}", path="--engine", allowed="mesa, auto")
-    if "not installed" not in reason:
-        log.warning("ensemble engine unavailable (%s); using the Mesa engine", reason)
-    return None
-
-
 def choose_engine(requested: str, replicates: int) -> str:
-    """The engine to use: 'mesa' or 'ensemble' (see ``--engine``)."""
-    if requested == "mesa":
-        return "mesa"
-    if requested == "ensemble":
-        _ensemble_runner(strict=True)
-        return "ensemble"
-    return "ensemble" if replicates > 1 and _ensemble_runner(strict=False) is not None else "mesa"
+    """The name of the engine ``--engine`` picks for ``replicates`` runs (see :func:`sim.engines.get_engine`)."""
+    return get_engine(requested, replicates).name
 
 
 def progress(iterable: Iterable, *, total: int, desc: str, quiet: bool) -> Iterable:
@@ -156,14 +118,9 @@ def simulate(scenario: "Scenario", replicates: int, seed: int, engine: str, *,
 
     log.info("running %s: %d replicate%s of %d days on the %s engine (seed %d)", scenario.name, replicates,
              "" if replicates == 1 else "s", scenario.days, engine, seed)
-    if engine == "ensemble":
-        run_ensemble = _ensemble_runner(strict=True)
-        ts, ev = run_ensemble(scenario, replicates, seed, events=True)
-    else:
-        from sim.runner import run_replicates
-
-        ts, ev = run_replicates(scenario, replicates, seed,
-                                progress=lambda it: progress(it, total=replicates, desc=scenario.name, quiet=quiet))
+    ts, ev = get_engine(engine).run(scenario, replicates, seed, events=True,
+                                    progress=lambda it: progress(it, total=replicates, desc=scenario.name,
+                                                                 quiet=quiet))
     return tidy_timeseries(ts, [g.id for g in scenario.militia.groups]), tidy_events(ev)
 
 
@@ -174,7 +131,7 @@ def run_summary(scenario: "Scenario", source: Path | None, overrides: Sequence[s
                 engine: str, ts: "pd.DataFrame") -> dict[str, Any]:
     """Everything summary.json holds for one run."""
     from sim import __version__
-    from sim.results import summarize
+    from sim.summary import summarize
     from sim.scenario_io import scenario_hash
 
     return {

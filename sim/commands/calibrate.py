@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="seed record with calibration_targets (default seeds/events.yaml)")
     p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
                    help="output folder (default: the repository's calibration/, the shipped outputs; with "
-                        "--quick, results/calibration-quick/); existing files of the same names are replaced")
+                        "--quick, results/calibration-quick/): new, empty, or an earlier calibration folder, which "
+                        "is replaced (a folder holding anything escalation did not write is refused)")
     p.add_argument("--budget", type=at_least(1000), default=None, metavar="N",
                    help="most model runs ABC-SMC may use (default 150000; 25000 with --quick)")
     p.add_argument("--seed", type=seed_int, default=0, metavar="S", help="root random seed (default 0)")
@@ -68,9 +69,12 @@ def main(args: argparse.Namespace) -> int:
         out = args.out
     else:  # a --quick calibration must not replace the shipped one by accident
         out = Path("results") / "calibration-quick" if args.quick else DEFAULT_OUT
+    from sim.folders import ResultFolder
+
     try:
-        outcome = calibrate("baseline", args.targets, seed=args.seed, settings=settings, out=out,
-                            figures=args.figures, progress=log.info)
+        with ResultFolder(out, overwrite=True, kind="calibration") as tmp:
+            outcome = calibrate("baseline", args.targets, seed=args.seed, settings=settings, out=tmp,
+                                figures=args.figures, progress=log.info)
     except ValueError as exc:  # bad targets file or free-parameter set: the user's input
         raise InputError(str(exc)) from None
     for r in outcome.summary_rows():

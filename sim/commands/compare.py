@@ -38,8 +38,9 @@ def _unique(names: list[str]) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     from sim import __version__
-    from sim.results import (ResultFolder, comparison_table, default_folder, format_comparison, write_csv,
-                             write_json)
+    from sim.folders import ResultFolder
+    from sim.results import default_folder, write_csv, write_json
+    from sim.summary import comparison_table, format_comparison
 
     if len(args.scenarios) < 2:
         raise InputError(f"got one scenario ({args.scenarios[0]})", path="SCENARIO",
@@ -48,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
     labels = _unique([s.name for s, _ in loaded])
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder("compare-" + "-".join(labels)[:60])
-    with ResultFolder(target, overwrite=args.overwrite) as tmp:
+    with ResultFolder(target, overwrite=args.overwrite, kind="comparison") as tmp:
         runs, summaries = [], []
         for label, (scenario, source) in zip(labels, loaded):
             ts, ev = simulate(scenario, args.replicates, args.seed, engine, quiet=args.quiet)

@@ -30,12 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.results import ResultFolder, default_folder
+    from sim.folders import ResultFolder
+    from sim.results import default_folder
 
     scenario, source = load(args.scenario, args.overrides, args.days)
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder(scenario.name)
-    with ResultFolder(target, overwrite=args.overwrite) as tmp:
+    with ResultFolder(target, overwrite=args.overwrite, kind="run") as tmp:
         if args.posterior is not None:
             ts, ev, posterior = simulate_posterior(scenario, args, engine)
         else:

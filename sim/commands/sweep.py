@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from sim.commands._common import positive_int
+from sim.engines import ENGINES
 
 log = logging.getLogger("sim.cli")
 
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="override the design's size (lhs: points; sobol: base samples, a power of two; morris: "
                         "trajectories; grid: at most N points) for a quick trial")
     p.add_argument("-n", "--replicates", type=positive_int, metavar="R", help="override the replicates per point")
-    p.add_argument("--engine", choices=("ensemble", "mesa"), help="override the spec's engine")
+    p.add_argument("--engine", choices=tuple(ENGINES), help="override the spec's engine")
     p.add_argument("--resume", action="store_true",
                    help="continue the sweep in DIR: run only the chunks that are missing (same spec and options)")
     p.add_argument("-o", "--out", type=Path, metavar="DIR", help="results folder (default results/sweeps/<name>)")

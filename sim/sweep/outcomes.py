@@ -1,59 +1,24 @@
 """What a sweep records for each run: outcomes at the horizon, and optional time series.
 
-The outcomes are those of the ensemble engine's helpers
-(:func:`sim.ensemble.outcomes_at_horizon` for that engine,
-:func:`sim.ensemble.outcomes_from_timeseries` for a per-day table of either
-engine), renamed for readability: ``attacks`` is ``total_attacks``,
-``reached_rung_k`` is ``reached_<rung name>``, and a ``first_fatal_day`` of -1
-(no fatal attack) is stored as missing.
+The outcomes are those of the registry (:data:`sim.outcomes.OUTCOMES`), with
+the registry's names and dtypes; a spec may write ``reached`` for every
+``reached_<rung>`` outcome.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from sim.ensemble import OUTCOME_TOTALS
-from sim.model import TIMESERIES_COLUMNS
-from sim.rules import RUNG_NAMES
+from sim.outcomes import NAMES, OUTCOMES, REACHED
 
-__all__ = ["Outcome", "OUTCOMES", "OUTCOME_NAMES", "REACHED", "DEFAULT_OUTCOMES", "expand_outcomes",
-           "standardize", "timeseries_columns", "sample_days"]
+__all__ = ["OUTCOME_NAMES", "OUTCOME_DTYPES", "REACHED", "DEFAULT_OUTCOMES", "expand_outcomes", "standardize",
+           "sample_days"]
 
-
-@dataclass(frozen=True)
-class Outcome:
-    name: str
-    dtype: str  # pandas dtype of the column: "int64", "Int64" (may be missing) or "bool"
-    description: str
-
-
-REACHED = tuple(f"reached_{name}" for name in RUNG_NAMES[1:])
-"""One boolean outcome per rung above calm: the run's highest rung was at least that rung."""
-
-_TOTAL_TEXT = {
-    "us_injured": "US personnel injured", "us_killed": "US personnel killed",
-    "us_strikes": "Facilities struck by the US (counted once per strike)", "targets_struck": "Aimpoints struck by the US",
-    "munitions": "Precision munitions used", "militants_killed": "Militants killed by US strikes",
-    "irgc_killed": "IRGC personnel killed by US strikes", "civilian_harm": "Civilian-harm events of US strikes",
-    "targets_in_iran": "Aimpoints struck inside Iran", "iran_direct_attacks": "Direct Iranian attacks on US forces",
-}
-
-OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("total_attacks", "int64", "Militia attacks on US forces over the run"),
-    *(Outcome(name, "int64", _TOTAL_TEXT.get(name, name.replace("_", " "))) for name in OUTCOME_TOTALS),
-    Outcome("max_rung", "int64", "Highest rung of the escalation ladder (0 calm .. 9 regional war)"),
-    Outcome("first_fatal_day", "Int64", "Day of the run (0 = start date) of the first US death; missing if none"),
-    *(Outcome(name, "bool", f"The ladder reached rung {j} ({RUNG_NAMES[j]}) or higher")
-      for j, name in enumerate(REACHED, start=1)),
-)
-OUTCOME_NAMES = tuple(o.name for o in OUTCOMES)
+OUTCOME_NAMES = NAMES
 OUTCOME_DTYPES = {o.name: o.dtype for o in OUTCOMES}
-DEFAULT_OUTCOMES = ("total_attacks", "us_injured", "us_killed", "us_strikes", "targets_struck", "max_rung",
+DEFAULT_OUTCOMES = ("cumulative_attacks", "us_injured", "us_killed", "us_strikes", "targets_struck", "max_rung",
                     "first_fatal_day", "reached")
-_RENAME = {"attacks": "total_attacks", **{f"reached_rung_{j}": name for j, name in enumerate(REACHED, start=1)}}
 
 
 def expand_outcomes(names: list[str] | tuple[str, ...]) -> list[str]:
@@ -67,16 +32,8 @@ def expand_outcomes(names: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def standardize(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """The engine helpers' outcome table with this module's names and dtypes, columns ``names``."""
-    out = frame.rename(columns=_RENAME)
-    if "first_fatal_day" in names:
-        out["first_fatal_day"] = out["first_fatal_day"].astype("Int64").mask(lambda s: s < 0)
-    return out[names].astype({n: OUTCOME_DTYPES[n] for n in names}).reset_index(drop=True)
-
-
-def timeseries_columns(group_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """Per-day columns a sweep may keep as time series."""
-    return list(TIMESERIES_COLUMNS) + [f"capacity_{g}" for g in group_ids]
+    """The columns ``names`` of a registry horizon table, with the registry's dtypes."""
+    return frame[names].astype({n: OUTCOME_DTYPES[n] for n in names}).reset_index(drop=True)
 
 
 def sample_days(days: int, every: int) -> np.ndarray:

@@ -29,6 +29,8 @@ from typing import Any, Literal, Sequence
 import numpy as np
 from pydantic import Field
 
+from sim.columns import timeseries_columns
+from sim.engines import ENGINES as RUNNERS
 from sim.errors import Problem, ScenarioError
 from sim.schema import ParamInfo, Scenario, SeriesPoint, Strict, iter_parameters
 from sim.scenario_io import (
@@ -42,13 +44,14 @@ from sim.scenario_io import (
     validate_data,
 )
 
-from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, REACHED, expand_outcomes, timeseries_columns
+
+from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, REACHED, expand_outcomes
 
 __all__ = ["DESIGNS", "ENGINES", "ParameterSpec", "DesignSpec", "TimeseriesSpec", "SweepSpec", "Factor",
            "ResolvedSpec", "load_spec", "scenario_at", "DEFAULT_CHUNK_SIZE"]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
-ENGINES = ("ensemble", "mesa")
+ENGINES = tuple(RUNNERS)
 DEFAULT_CHUNK_SIZE = {"ensemble": 256, "mesa": 50}
 """Runs per chunk when the spec gives no ``chunk_size`` (part of the effective spec, hence of the results)."""
 
@@ -117,7 +120,7 @@ class SweepSpec(Strict):
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1,
                                 description="Outcomes recorded per run ('reached' = every reached_* rung)")
     timeseries: TimeseriesSpec | None = Field(None, description="Per-day columns to keep, every k days")
-    engine: Literal["ensemble", "mesa"] = Field("ensemble", description="Simulation engine")
+    engine: Literal[ENGINES] = Field("ensemble", description="Simulation engine")
     chunk_size: int | None = Field(None, ge=1, le=1_000_000, description="Runs per chunk (default 256 for "
                                                                          "ensemble, 50 for mesa)")
 

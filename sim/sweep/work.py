@@ -41,7 +41,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.ensemble import DAY_COUNTS, INT_STATE_COLUMNS
+from sim.columns import DAY_COUNTS, INT_STATE_COLUMNS
+from sim.engines import get_engine
+from sim.outcomes import horizon_table
 
 from .outcomes import OUTCOME_DTYPES, sample_days, standardize
 from .spec import Factor, scenario_at
@@ -148,17 +150,11 @@ def timeseries_schema(ctx: Context) -> pa.Schema:
 
 def _run_batch(ctx: Context, scenario: Any, k0: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Outcomes (one row per run, in run order) and the per-day table (or None) of runs k0 .. k0+n-1."""
-    from sim.ensemble import outcomes_at_horizon, outcomes_from_timeseries, run_ensemble
-
-    if ctx.engine == "ensemble":
-        if not ctx.ts_columns:
-            return outcomes_at_horizon(scenario, n, ctx.seed, first_replicate=k0), None
-        ts, _ = run_ensemble(scenario, n, ctx.seed, first_replicate=k0)
-    else:
-        from sim.runner import run_replicates
-
-        ts, _ = run_replicates(scenario, n, ctx.seed, first_replicate=k0)
-    return outcomes_from_timeseries(ts), ts
+    engine = get_engine(ctx.engine)
+    if not ctx.ts_columns:
+        return engine.outcomes(scenario, n, ctx.seed, first_replicate=k0), None
+    ts, _ = engine.run(scenario, n, ctx.seed, first_replicate=k0, events=False)
+    return horizon_table(ts), ts
 
 
 def run_chunk(ctx: Context, chunk: Chunk) -> tuple[pa.Table, pa.Table | None]:

@@ -1,0 +1,70 @@
+"""Column names and index constants of the model's tables and arrays.
+
+The data layer shared by both engines, the result writers, sweeps and
+calibration: importing it never imports Mesa.  The per-day table has the
+columns ``replicate, day, date``, :data:`TIMESERIES_COLUMNS` and one
+``capacity_<group>`` per militia group; the event log has ``replicate``,
+:data:`EVENT_COLUMNS` and ``date``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .schema import FACILITY_KINDS, WEAPONS
+
+TIMESERIES_COLUMNS = (
+    "attacks", "cumulative_attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck",
+    "munitions", "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
+    "militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk", "tension", "rung", "max_rung",
+)
+"""Model-level columns of the per-day table (besides replicate, day, date and ``capacity_<group>``)."""
+
+EVENT_COLUMNS = ("day", "actor", "kind", "target", "outcome", "detail")
+"""Columns of the event log (besides replicate and date)."""
+
+CAPACITY_PREFIX = "capacity_"
+"""Prefix of the per-group capacity columns of the per-day table (``capacity_<group id>``)."""
+
+
+def capacity_columns(group_ids) -> list[str]:
+    """The per-group capacity columns of the per-day table, in group order."""
+    return [f"{CAPACITY_PREFIX}{g}" for g in group_ids]
+
+
+def timeseries_columns(group_ids) -> list[str]:
+    """Every value column of the per-day table (besides replicate, day, date), in table order."""
+    return [*TIMESERIES_COLUMNS, *capacity_columns(group_ids)]
+
+
+# ---------------------------------------------------------------- per-day columns by kind
+DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
+              "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
+              "militia_injured", "militia_killed")
+"""Counts accumulated during a day; the first twelve are per-day table columns, in table order."""
+FLOAT_COLUMNS = ("militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk")
+"""State columns of the per-day table stored as floats (besides ``tension``)."""
+INT_STATE_COLUMNS = ("cumulative_attacks", "rung", "max_rung")
+"""Whole-number state columns of the per-day table."""
+OUTCOME_TOTALS = ("us_injured", "us_killed", "us_strikes", "targets_struck", "munitions", "militants_killed",
+                  "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks")
+"""Day counts summed over the run into horizon totals (besides attacks)."""
+
+assert set(TIMESERIES_COLUMNS) == {*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *FLOAT_COLUMNS, "tension"}
+
+# ---------------------------------------------------------------- array indices
+KIND = {k: i for i, k in enumerate(FACILITY_KINDS)}
+"""Index of each facility kind on the kind axis of facility arrays."""
+C2, INTEL, RM_STORE, UAV_STORE, LOGI = (KIND[k] for k in FACILITY_KINDS)
+STORAGE_OF_WEAPON = np.array([UAV_STORE, RM_STORE, RM_STORE])
+"""Which storage kind holds each weapon of ``WEAPONS`` (uav, rocket, missile)."""
+MISSILE = WEAPONS.index("missile")
+
+STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "scripted")
+"""Labels of US strikes, as in the event log (the ensemble engine keeps their index)."""
+PROPORTIONATE, CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, SCRIPTED = range(len(STRIKE_LABELS))
+
+__all__ = ["C2", "CAMPAIGN", "CAPACITY_PREFIX", "DAY_COUNTS", "DIRECT_RESPONSE", "EVENT_COLUMNS", "FLOAT_COLUMNS",
+           "INTEL", "INT_STATE_COLUMNS", "KIND", "LOGI", "MISSILE", "OUTCOME_TOTALS", "PREEMPTIVE", "PROPORTIONATE",
+           "RM_STORE", "SCRIPTED", "STORAGE_OF_WEAPON", "STRIKE_LABELS", "TIMESERIES_COLUMNS", "UAV_STORE",
+           "capacity_columns", "timeseries_columns"]
