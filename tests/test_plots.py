@@ -151,3 +151,21 @@ def test_capacity_is_small_multiples_one_panel_per_group(baseline, short):
 def test_palette_is_okabe_ito_and_runs_get_distinct_colours():
     assert plots.colour(0) == "#0072B2" and plots.colour(1) == "#D55E00"
     assert len({plots.colour(i) for i in range(len(plots.PALETTE))}) == len(plots.PALETTE)
+
+
+def test_sweep_heatmap_colour_bar_is_not_cut_off():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.sweep.figures import heatmap_figure
+
+    manifest = {"name": "s", "design": {"kind": "grid", "points": 9}, "replicates": 2, "seed": 0, "engine": "ensemble",
+                "scenario": {"days": 30, "start_date": "2023-10-17"}, "package": {"version": "0"}}
+    sweep = SimpleNamespace(manifest=manifest, paths=["a.b", "c.d", "e.f"])
+    table = pd.DataFrame(np.arange(9.0).reshape(3, 3), index=[0.1, 0.2, 0.3], columns=[1.0, 2.0, 3.0])
+    fig = heatmap_figure(sweep, table, "a.b", "c.d", "cumulative_attacks")
+    fig.canvas.draw()
+    bar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
+    label = bar.yaxis.label.get_window_extent(fig.canvas.get_renderer())
+    assert label.y0 >= 0 and label.y1 <= fig.bbox.y1 and label.x1 <= fig.bbox.x1
