@@ -328,5 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run_by_solara() -> bool:
+    """True when solara's server executes this file (``solara run sim/app.py`` runs it as ``__main__``)."""
+    return "solara.server.app" in sys.modules
+
+
+if __name__ == "__main__" and not run_by_solara():
     sys.exit(main())

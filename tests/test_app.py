@@ -395,7 +395,9 @@ def test_solara_runs_offline_and_without_telemetry():
 
 def test_the_file_runs_as_solara_run_loads_it():
     """``solara run sim/app.py`` executes the file outside the package: no relative imports."""
-    namespace = runpy.run_path(str(ROOT / "sim" / "app.py"), run_name="solara_app")
+    import solara.server.app  # noqa: F401  (loaded by solara's server before it runs the file)
+
+    namespace = runpy.run_path(str(ROOT / "sim" / "app.py"), run_name="__main__")  # as solara runs it
     assert callable(namespace["Page"]) and namespace["Page"] is namespace["page"]
 
 
