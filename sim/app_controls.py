@@ -241,6 +241,15 @@ def check_seed(text: Any) -> tuple[int | None, str]:
 # --------------------------------------------------------------------------- solara components
 
 
+def range_line(control: Control) -> str:
+    """'0 to 20 facilities/person · default 0.67 · this scenario 0.4671' (the last part only if it differs)."""
+    text = f"{control.range_text} \u00b7 default {shown(control.info.default)}"
+    if not _same(control.default, control.info.default):
+        text += f" \u00b7 this scenario {shown(control.default)}"
+    return text
+
+
+
 @solara.component
 def ControlInput(control: Control, value: Any, on_value: Callable[[Any], None], error: str,
                  on_error: Callable[[str], None], check: Callable[[Control, Any], tuple[Any, str]]) -> None:
@@ -270,8 +279,7 @@ def ControlInput(control: Control, value: Any, on_value: Callable[[Any], None], 
                        max=control.high, step=control.step, on_value=accept, thumb_label=False)
                 solara.InputText("value", value=text if error else shown(value), on_value=accept, dense=True,
                                  classes=["esc-value"], error=bool(error))
-        solara.Text(f"{control.range_text} \u00b7 default {shown(control.info.default)}",
-                    classes=["esc-range"])
+        solara.Text(range_line(control), classes=["esc-range"])
         solara.Text(control.info.description, classes=["esc-meaning"])
         if error:
             solara.Text(error, classes=["esc-message"])

@@ -258,7 +258,7 @@ def CompareTab(model: Any) -> None:
             solara.Text(f"Last comparison: {base.replicates} runs each, random seed {base.seed}; variant: "
                         + (", ".join(variant.overrides) or "no changes") + ".",
                         classes=["esc-line", "esc-compare-done"])
-            with solara.Columns([3, 2]):
+            with solara.Columns([1, 1]):
                 solara.HTML(tag="div", unsafe_innerHTML=difference_html(table), classes=["esc-difference-table"])
                 solara.Image(render_png(draw_fans, [base, variant]), width="100%", classes=["esc-img-compare"])
             solara.Text("Difference = your variant minus baseline, paired by replicate; the interval is a 95% "
