@@ -748,3 +748,18 @@ def test_screenshot_of_a_run(watched):
     path = shoot(w.page, "app")
     assert path.stat().st_size > 50_000
     assert w.errors == [], w.errors
+
+
+def test_docs_describe_the_page_as_it_is():
+    text = (ROOT / "docs" / "app.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in app.TABS:
+        assert f"### {name}" in text, name
+        assert f"**{name}**" in readme, name
+    for title, _, _ in controls_mod.GROUPS:
+        assert f"*{title}*" in text, title
+    for image in re.findall(r"\]\((img/[^)]+)\)", text):
+        assert (ROOT / "docs" / image).is_file(), image
+    for image in re.findall(r"\]\((docs/img/app[^)]*)\)", readme):
+        assert (ROOT / image).is_file(), image
+    assert "**Page 0" not in text and "Render Interval" not in text  # the old SolaraViz page
