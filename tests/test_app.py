@@ -243,6 +243,7 @@ def test_every_live_figure_draws_whole_and_by_blitting():
     try:
         for name, canvas in canvases.items():
             assert canvas.png(m).startswith(b"\x89PNG"), name  # before the first day
+        frame_artists = {name: [len(ax.get_children()) for ax in c.fig.axes] for name, c in canvases.items()}
         for _ in range(60):
             m.step()
             for canvas in canvases.values():
@@ -254,6 +255,8 @@ def test_every_live_figure_draws_whole_and_by_blitting():
             assert np.abs(blit - whole).mean() < 2.0, name  # same picture (up to anti-aliasing)
             assert canvases[name].frames_drawn <= 12, name  # the frame is not re-drawn every step
         assert canvases["map"].frames_drawn == 1 and canvases["capacity"].frames_drawn == 1
+        for name in ("map", "ladder", "capacity"):  # frames kept since the first day: the data drawn were removed
+            assert [len(ax.get_children()) for ax in canvases[name].fig.axes] == frame_artists[name], name
         table = views.events_table_html(m)
         assert table.count("<tr>") == 1 + min(views.EVENT_ROWS, len(m.events))
         m.log("test", "note", "<b>", "ok", "a & b")

@@ -122,7 +122,9 @@ def test_ladder_heat_strip_shares_match_the_runs(baseline):
     assert (np.diff(shares, axis=0) <= 1e-12).all()  # a higher rung is never reached by more runs
     assert (np.diff(shares, axis=1) >= -1e-12).all()  # 'reached by date' never goes down
     last = baseline.ts[baseline.ts["day"] == baseline.ts["day"].max()]
-    assert shares[0, -1] == pytest.approx((last["max_rung"] >= 1).mean())
+    for k in range(1, len(RUNG_NAMES)):
+        assert shares[k - 1, -1] == pytest.approx((last["max_rung"] >= k).mean()), k
+    assert 0 < shares[:, -1].sum() < len(RUNG_NAMES) - 1  # some rungs reached by the end, not all
 
 
 def test_ladder_has_one_strip_per_run_and_a_whole_colour_bar(baseline, short):
