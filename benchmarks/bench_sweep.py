@@ -16,6 +16,11 @@ process (``python -m sim sweep SPEC --workers N --out TMP``), and reports:
   at most 2 x workers chunks are in flight).
 
 Prints a Markdown table for benchmarks/RESULTS.md.
+
+``--pair N`` instead compares, for the same number of runs, a Sobol design with one replicate
+per point (``samples: N``, N x (k + 2) points) and two points with many replicates each (issue
+"one day of the model, written once": many design points share one engine call, so the first
+should run at no less than 80% of the runs/s of the second).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ parameters:
   - {{path: militia.attack.tension_weight, role: uncertainty, range: [0.5, 1.5]}}
   - {{path: us.doctrine.campaign.first_wave_targets, role: lever, range: [20, 160]}}
   - {{path: us.doctrine.scope.irgc_share, role: lever, range: [0.0, 0.4]}}
-design: {{kind: lhs, points: {points}}}
+design: {design}
 replicates: {replicates}
 seed: 1
 engine: {engine}
@@ -90,7 +95,12 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=90, help="horizon of each run (default 90)")
     ap.add_argument("--replicates", type=int, default=100, help="replicates per design point (default 100)")
     ap.add_argument("--engine", choices=("ensemble", "mesa"), default="ensemble")
+    ap.add_argument("--pair", type=int, metavar="N", help="compare Sobol (samples N, 1 replicate per point) "
+                                                          "with 2 points x many replicates")
     args = ap.parse_args()
+    if args.pair:
+        pair(args)
+        return
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, engine={args.engine}, days={args.days}, "
           f"replicates per point={args.replicates}, load average {os.getloadavg()[0]:.1f} at start")
     print()
@@ -101,13 +111,39 @@ def main() -> None:
         for size in args.sizes:
             points = max(2, size // args.replicates)
             spec = Path(tmp) / f"bench-{size}.yaml"
-            spec.write_text(SPEC.format(days=args.days, points=points, replicates=args.replicates,
-                                        engine=args.engine), encoding="utf-8")
+            spec.write_text(SPEC.format(days=args.days, design=f"{{kind: lhs, points: {points}}}",
+                                        replicates=args.replicates, engine=args.engine), encoding="utf-8")
             for workers in args.workers:
                 r = measure(spec, Path(tmp) / f"out-{size}-{workers}", workers)
                 print(f"| {r['runs']:,} | {workers} | {r['runs_per_s']:,.0f} | {r['wall_s']:.1f} | "
                       f"{r['runs_per_cpu_s']:,.0f} | {r['driver_mb']:.0f} | {r['worker_mb']:.0f} |", flush=True)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+
+
+def pair(args: argparse.Namespace) -> None:
+    """Sobol with one replicate per point vs two points with many replicates, same runs."""
+    runs = args.pair * (3 + 2)  # three factors, first-order indices
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, engine={args.engine}, days={args.days}, "
+          f"{runs:,} runs each, load average {os.getloadavg()[0]:.1f} at start")
+    print()
+    print("| design | points x replicates | workers | runs/s (loop) | wall time (s) | runs per CPU-second |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rates = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, design, reps in (("Sobol", f"{{kind: sobol, samples: {args.pair}}}", 1),
+                                   ("LHS", "{kind: lhs, points: 2}", runs // 2)):
+            spec = Path(tmp) / f"{name}.yaml"
+            spec.write_text(SPEC.format(days=args.days, design=design, replicates=reps, engine=args.engine),
+                            encoding="utf-8")
+            for workers in args.workers:
+                r = measure(spec, Path(tmp) / f"out-{name}-{workers}", workers)
+                rates[name, workers] = r["runs_per_s"]
+                print(f"| {name} | {r['runs'] // reps:,} x {reps:,} | {workers} | {r['runs_per_s']:,.0f} | "
+                      f"{r['wall_s']:.1f} | {r['runs_per_cpu_s']:,.0f} |", flush=True)
+    for workers in args.workers:
+        print(f"\nworkers={workers}: Sobol at {rates['Sobol', workers] / rates['LHS', workers]:.0%} "
+              f"of the runs/s of 2 points x many replicates")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

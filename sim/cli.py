@@ -27,9 +27,9 @@ import threading
 import traceback
 from typing import Iterator, Sequence
 
-from sim.errors import InputError, ScenarioError
+from sim.errors import InputError, RunFailure, ScenarioError
 
-COMMANDS = ["run", "compare", "plot", "validate", "params", "list", "sweep", "analyze", "calibrate", "app"]
+COMMANDS = ["run", "compare", "plot", "validate", "params", "list", "sweep", "analyze", "discover", "report", "calibrate", "app"]
 """Subcommand modules under :mod:`sim.commands`, in the order ``--help`` lists them."""
 
 PROG = "escalation"
@@ -150,9 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help, --version
             return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+        if extra:  # name the subcommand, whose --help lists the options it knows
+            prog = f"{PROG} {args.command}" if getattr(args, "command", None) else PROG
+            raise UsageError(prog, f"unrecognized arguments: {' '.join(extra)}")
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
@@ -162,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as err:
         print(str(err), file=sys.stderr)
         return 2
+    except RunFailure as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return 1
     except Terminated:
         print("terminated", file=sys.stderr)
         return 143

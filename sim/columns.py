@@ -20,8 +20,19 @@ TIMESERIES_COLUMNS = (
 )
 """Model-level columns of the per-day table (besides replicate, day, date and ``capacity_<group>``)."""
 
-EVENT_COLUMNS = ("day", "actor", "kind", "target", "outcome", "detail")
-"""Columns of the event log (besides replicate and date)."""
+EVENT_TEXT = ("actor", "kind", "target", "outcome", "weapon", "previous")
+"""Text columns of the event log: who, what, at whom, the result, the weapon used (attacks) and the
+previous rung (``rung`` rows); empty where they do not apply."""
+EVENT_COUNTS = ("launches", "intercepted", "injured", "killed", "facilities", "aimpoints", "munitions", "destroyed",
+                "militants_killed", "irgc_killed", "civilian_harm", "in_iran", "due_day")
+"""Whole-number columns of the event log (0 where they do not apply; ``due_day`` -1): launches and
+interceptions of an attack, US injured and killed, facilities and aimpoints of a strike or an order,
+munitions, aimpoints destroyed, militants and IRGC personnel killed, civilian-harm events, aimpoints
+inside Iran, and the day an order falls due."""
+EVENT_VALUES = ("value",)
+"""Float columns of the event log: a shock's value (tension, outside pressure)."""
+EVENT_COLUMNS = ("day", "actor", "kind", "target", "outcome", "weapon", *EVENT_COUNTS, "previous", "value")
+"""Columns of the event log (besides replicate and date), in table order."""
 
 CAPACITY_PREFIX = "capacity_"
 """Prefix of the per-group capacity columns of the per-day table (``capacity_<group id>``)."""
@@ -64,7 +75,8 @@ STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "
 """Labels of US strikes, as in the event log (the ensemble engine keeps their index)."""
 PROPORTIONATE, CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, SCRIPTED = range(len(STRIKE_LABELS))
 
-__all__ = ["C2", "CAMPAIGN", "CAPACITY_PREFIX", "DAY_COUNTS", "DIRECT_RESPONSE", "EVENT_COLUMNS", "FLOAT_COLUMNS",
+__all__ = ["C2", "CAMPAIGN", "CAPACITY_PREFIX", "DAY_COUNTS", "DIRECT_RESPONSE", "EVENT_COLUMNS", "EVENT_COUNTS",
+           "EVENT_TEXT", "EVENT_VALUES", "FLOAT_COLUMNS",
            "INTEL", "INT_STATE_COLUMNS", "KIND", "LOGI", "MISSILE", "OUTCOME_TOTALS", "PREEMPTIVE", "PROPORTIONATE",
            "RM_STORE", "SCRIPTED", "STORAGE_OF_WEAPON", "STRIKE_LABELS", "TIMESERIES_COLUMNS", "UAV_STORE",
            "capacity_columns", "timeseries_columns"]

@@ -42,25 +42,50 @@ def prepare_with_source(scenario: Any, days: int | None = None, overrides: Seque
     or a name under ``scenarios/``.  ``overrides`` (``path=value``) are applied
     first, then ``days`` replaces the horizon; the result is validated as a whole
     (a horizon that leaves a scripted shock outside the run is refused, naming
-    ``days_option``).  Errors: :class:`~sim.errors.ScenarioError` for the
-    scenario and overrides, :class:`~sim.errors.InputError` for ``days``.
+    ``days_option``).  Every problem is reported at once: those of the scenario and
+    its overrides, and a ``days`` outside the schema's bounds.  Errors:
+    :class:`~sim.errors.ScenarioError` for the scenario and overrides,
+    :class:`~sim.errors.InputError` for ``days`` alone.
     """
-    from sim.scenario_io import load_scenario_with_source, validate_data
+    from sim.scenario_io import load_scenario_with_source
 
+    days_problems = _days_problems(days, days_option)
     if isinstance(scenario, Scenario) and not overrides:
         s, source = scenario, None
     else:
-        s, source = load_scenario_with_source(scenario, overrides)
-    if days is not None and int(days) != s.days:
-        data = s.model_dump(mode="json")
-        data["days"] = int(days)
         try:
-            s = validate_data(data, file=days_option)
+            s, source = load_scenario_with_source(scenario, overrides)
         except ScenarioError as err:
-            first = next((p for p in err.problems if p.path == "days"), err.problems[0])
-            raise InputError(first.message, path=days_option,
-                             allowed=f"{first.allowed} days" if first.allowed else None) from None
+            raise ScenarioError(err.problems + days_problems) from None
+    if days_problems:
+        raise InputError(days_problems)
+    if days is not None and int(days) != s.days:
+        s = _validated({**s.model_dump(mode="json"), "days": int(days)}, days_option)
     return s, source
+
+
+def _validated(data: dict, days_option: str) -> Scenario:
+    """``data`` validated as a scenario; a problem with ``days`` is reported against ``days_option``."""
+    from sim.errors import Problem
+    from sim.scenario_io import validate_data
+
+    try:
+        return validate_data(data, file=days_option)
+    except ScenarioError as err:
+        first = next((p for p in err.problems if p.path == "days"), err.problems[0])
+        raise InputError([Problem(None, None, days_option, first.message,
+                                  f"{first.allowed} days" if first.allowed else None)]) from None
+
+
+def _days_problems(days: int | None, days_option: str) -> list:
+    """What is wrong with ``days`` on its own (the schema's bounds of ``days``), if anything."""
+    if days is None:
+        return []
+    try:
+        _validated({**Scenario().model_dump(mode="json"), "days": days}, days_option)
+    except InputError as err:
+        return list(err.problems)
+    return []
 
 
 def prepare_scenario(scenario: Any, days: int | None = None, overrides: Sequence[str] = ()) -> Scenario:

@@ -15,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["Problem", "ScenarioError", "InputError"]
+__all__ = ["Problem", "ScenarioError", "InputError", "RunFailure"]
+
+MAX_PATH = 80
+"""Longest setting path quoted in a message (a key from a stray file is cut, not echoed whole)."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,8 @@ class Problem:
             where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
         elif self.line is not None:
             where = f"line {self.line}: "
-        text = f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+        path = self.path if len(self.path) <= MAX_PATH else self.path[: MAX_PATH - 3] + "..."
+        text = f"{where}{path}: {self.message}" if path else f"{where}{self.message}"
         if self.allowed:
             text += f" (allowed: {self.allowed})"
         return text
@@ -92,3 +96,9 @@ class InputError(ScenarioError):
     Same constructor and rendering as :class:`ScenarioError`; catching
     ``ScenarioError`` catches it too.
     """
+
+
+class RunFailure(Exception):
+    """A run that failed for a reason outside the input (a killed worker, a lost cluster) and whose
+    remedy is known: the CLI prints the message (with the remedy) on one line or two, exit status 1,
+    no traceback."""

@@ -127,7 +127,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def safe_name(text: str) -> str:
     """A file-name-safe version of a scenario name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "scenario"
+    return re.sub(r"[^A-Za-z0-9_.+=-]+", "_", text).strip("._") or "scenario"
 
 
 def default_folder(name: str, root: Path | str = "results", now: dt.datetime | None = None) -> Path:

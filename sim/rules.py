@@ -1,8 +1,8 @@
 """The model's decision and outcome rules: pure functions over numpy arrays.
 
-Every rule is written once, here.  The Mesa agents call them with one agent's
-values (scalars or small arrays); the batched ensemble engine calls the same
-functions with a leading replicate axis.  All inputs broadcast, so a rule never
+Every rule is written once, here, and the day that applies them is written once,
+in :mod:`sim.dynamics` (arrays with a leading replicate axis; the Mesa model runs
+it with one replicate).  All inputs broadcast, so a rule never
 needs to know which engine calls it.  Rules that draw random numbers take a
 ``numpy.random.Generator`` (or uniforms drawn by the caller) as an argument and
 keep no state of their own.
@@ -239,18 +239,20 @@ def owner_weights(focus, spread, focus_share, irgc_share, iran_share):
     (.., G) how the rest is shared (e.g. recent attacks).  Militia owners get
     ``(1 - irgc_share - iran_share) * (focus_share * focus + (1 - focus_share) * spread)``
     (each part normalised; a part that is all zero hands its share to the other),
-    then the IRGC abroad ``irgc_share`` and the homeland ``iran_share``.
+    then the IRGC abroad ``irgc_share`` and the homeland ``iran_share``.  The shares
+    are one value or one per leading index of ``focus`` (e.g. per replicate).
     """
     focus = np.asarray(focus, dtype=float)
     spread = np.asarray(spread, dtype=float)
+    irgc_share, iran_share = np.asarray(irgc_share, float), np.asarray(iran_share, float)
     fs = focus.sum(axis=-1, keepdims=True)
     ss = spread.sum(axis=-1, keepdims=True)
     g = focus.shape[-1]
     f_n = np.divide(focus, fs, out=np.zeros_like(focus), where=fs > 0)
     s_n = np.where(ss > 0, np.divide(spread, np.where(ss > 0, ss, 1.0)), 1.0 / g)
-    share = np.where(fs > 0, focus_share, 0.0)
-    militia = (1.0 - irgc_share - iran_share) * (share * f_n + (1.0 - share) * s_n)
-    extra = np.stack(np.broadcast_arrays(np.asarray(irgc_share, float), np.asarray(iran_share, float)), axis=-1)
+    share = np.where(fs > 0, np.asarray(focus_share, float)[..., None], 0.0)
+    militia = (1.0 - irgc_share - iran_share)[..., None] * (share * f_n + (1.0 - share) * s_n)
+    extra = np.stack(np.broadcast_arrays(irgc_share, iran_share), axis=-1)
     extra = np.broadcast_to(extra, militia.shape[:-1] + (2,))
     return np.concatenate([militia, extra], axis=-1)
 
@@ -413,9 +415,8 @@ def red_line_crossed(irgc_killed_total, iran_struck, red_line_irgc_killed, red_l
     return np.logical_or(irgc_killed_total >= red_line_irgc_killed, np.logical_and(red_line_territory, iran_struck))
 
 
-# --------------------------------------------------------------------------- rules that lived inline in the Mesa engine
-# Added for the batched ensemble engine (sim/ensemble.py).  Each one is the exact
-# formula the Mesa model or agents apply inline today; both engines should call them.
+# --------------------------------------------------------------------------- small rules of the day's bookkeeping
+# Called by the phases of sim/dynamics/ (the one day both engines run).
 
 
 def host_pressure(exogenous, endogenous):
@@ -452,7 +453,9 @@ def campaign_day_targets(day, start, end, first_wave, follow_on_targets, follow_
 
 def preemption_due(day, enabled, start_day, interval_days, targets):
     """The preemptive programme strikes today: on ``start_day`` and every ``interval_days`` after."""
-    return bool(enabled) and day >= start_day and (day - start_day) % interval_days == 0 and targets > 0
+    start, interval = np.asarray(start_day), np.asarray(interval_days)
+    return (np.asarray(enabled, dtype=bool) & (day >= start) & ((day - start) % interval == 0)
+            & (np.asarray(targets) > 0))
 
 
 def strike_shares(irgc_in_scope, irgc_share, iran_in_scope, iran_share):

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 from mesa import Agent
 
-from .columns import EVENT_COLUMNS
 from .engines import prepare_scenario
 from .model import EscalationModel
 from .schema import Scenario
@@ -49,11 +48,8 @@ def tidy_timeseries(model: EscalationModel, replicate: int = 0) -> pd.DataFrame:
 
 
 def tidy_events(model: EscalationModel, replicate: int = 0) -> pd.DataFrame:
-    """The model's event log: one row per attack, strike, order, shock or rung change."""
-    frame = pd.DataFrame(model.events, columns=list(EVENT_COLUMNS))
-    frame.insert(0, "replicate", np.full(len(frame), replicate, dtype=np.int64))
-    frame.insert(2, "date", pd.to_datetime(pd.Series([model.c.dates[d] for d in frame["day"]], dtype="object")))
-    return frame
+    """The model's typed event log (:mod:`sim.dynamics.events`), tagged with ``replicate``."""
+    return model.event_frame(replicate)
 
 
 def run_replicates(scenario: Any = "baseline", replicates: int = 1, seed: int = 0, *, days: int | None = None,

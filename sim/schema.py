@@ -13,6 +13,7 @@ the US doctrine.  Every field carries ``role`` = ``lever`` or ``uncertainty``
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,6 +38,29 @@ GroupCountry = Literal["iraq", "syria"]
 Role = Literal["lever", "uncertainty", "setting"]
 
 
+def times(lo: float, hi: float) -> dict[str, list[float]]:
+    """A plausible range relative to the default at each path (for fields of groups, weapons, bases)."""
+    return {"times": [lo, hi]}
+
+
+# Reasons shared by many plausible ranges (a range's own reason is written beside it).
+GUESS = "no source measures it: half to double the calibrated default (reasoning)"
+GUESS_RANGE = "no source measures it: a range around the default wide enough to matter, narrow enough to stay credible (reasoning)"
+STOCKS = "stockpiles are secret: half to double the assumed holdings (reasoning)"
+FACILITIES = "seed 000: 85+ targets struck in one night over facilities of five kinds; the count per group is unknown, so half to double"
+DEFENCE = "seeds 000 and 002: most attacks caused no casualties; interception is likely but far from certain (reasoning)"
+PROVOKE = "the brief's open question (does striking provoke?): from a weak to a strong provocation effect around the default"
+MEMORY = "political and militant memory fades over weeks to months, not days or years (reasoning)"
+DEGRADE = "brief: each facility kind feeds part of a group's capability; losing it degrades, never ends, the capability (reasoning)"
+KINDS = "seed 000 lists five kinds struck together: a tenth to four times an equal weight"
+SIZE002 = "seed 002: three facilities struck after three injured; from none to a few times that"
+MUNITIONS = "seed 000: 125+ munitions on 85+ targets, about 1.5 per aimpoint; one to 2.5"
+RESTRAINT = "brief and seed 000: Iran says it does not seek war and can restrain its proxies; how strongly is unknown (reasoning)"
+REDLINE = "brief: Iran's red lines are its personnel and territory; where and how sharply they bind is unknown (reasoning)"
+EITHER = "a policy switch: both values are plausible"
+EVERY = "a policy choice: every choice is plausible"
+
+
 def param(
     default: Any,
     description: str,
@@ -47,8 +71,20 @@ def param(
     le: float | None = None,
     gt: float | None = None,
     lt: float | None = None,
+    plausible: tuple[float, float] | dict[str, list[float]] | None = None,
+    why: str = "",
 ) -> Any:
-    """Declare a parameter: default, bounds, unit, description and role in one place."""
+    """Declare a parameter: default, bounds, unit, description, role, and for levers and uncertainties a
+    plausible range (absolute, or ``times(lo, hi)`` the default) with ``why`` it is plausible.
+
+    Dates (unit ``date``) are the one exception to strict types: they may be
+    given as ``YYYY-MM-DD`` text as well as a YAML date.
+    """
+    extra: dict[str, Any] = {"unit": unit, "role": role}
+    if plausible is not None:
+        extra["plausible"] = plausible if isinstance(plausible, dict) else list(plausible)
+    if why:
+        extra["why"] = why
     return Field(
         default,
         description=description,
@@ -56,7 +92,8 @@ def param(
         le=le,
         gt=gt,
         lt=lt,
-        json_schema_extra={"unit": unit, "role": role},
+        strict=False if unit == "date" else None,
+        json_schema_extra=extra,
     )
 
 
@@ -71,9 +108,16 @@ def setting(default: Any, description: str, **kw: Any) -> Any:
 
 
 class Strict(BaseModel):
-    """Base of every schema block: unknown keys are errors."""
+    """Base of every schema block: unknown keys are errors, and types are strict (pydantic strict mode).
 
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=True)
+    Strict types: a number must be a number (not ``true``, not ``'30'``), a
+    whole number must be whole (``30``, not ``30.0``), a switch must be
+    ``true`` or ``false`` (not ``'off'``, not ``1``).  The YAML reader
+    (:mod:`sim.yaml_guard`) keeps YAML 1.1's ``yes/no/on/off`` as text, so they
+    are refused where the schema wants true or false.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=True, strict=True)
 
 
 # --------------------------------------------------------------------------- drivers
@@ -81,7 +125,7 @@ class Strict(BaseModel):
 
 class SeriesPoint(Strict):
     date: dt.date = setting(dt.date(2023, 10, 17), "Date of this point of the series", unit="date")
-    value: float = param(0.5, "Value of the driver from this date on (linear to the next point)", ge=0, le=1)
+    value: float = param(0.5, "Value of the driver from this date on (linear to the next point)", ge=0, le=1, plausible=(0.0, 1.0), why="the whole index: a driver level is a scenario input")
 
 
 def _series(*points: tuple[dt.date, float]) -> Any:
@@ -95,17 +139,20 @@ class Drivers(Strict):
     regional_tension: list[SeriesPoint] = Field(
         default_factory=lambda: _series((dt.date(2023, 10, 17), 0.7)),
         description="Regional tension (Gaza war, Israel-Hezbollah clashes), 0 calm to 1 extreme",
-        json_schema_extra={"unit": "index 0-1", "role": "uncertainty"},
+        json_schema_extra={"unit": "index 0-1", "role": "uncertainty",
+                           "plausible": [0.4, 1.0], "why": "brief: the Gaza war and Israel-Hezbollah clashes kept tension high; it can fall in a truce (level held constant)"},
     )
     outside_pressure: list[SeriesPoint] = Field(
         default_factory=lambda: _series((dt.date(2023, 10, 17), 0.2)),
         description="Outside pressure for escalation (e.g. a third party pushing for US-Iran war), 0-1",
-        json_schema_extra={"unit": "index 0-1", "role": "uncertainty"},
+        json_schema_extra={"unit": "index 0-1", "role": "uncertainty",
+                           "plausible": [0.0, 0.6], "why": "seed 000 claims Israel pushes for a US-Iran war; the governments said they did not seek one (level held constant)"},
     )
     host_pressure: list[SeriesPoint] = Field(
         default_factory=lambda: _series((dt.date(2023, 10, 17), 0.1)),
         description="Exogenous host-nation political pressure against US strikes, 0-1",
-        json_schema_extra={"unit": "index 0-1", "role": "uncertainty"},
+        json_schema_extra={"unit": "index 0-1", "role": "uncertainty",
+                           "plausible": [0.0, 0.5], "why": "Iraq protested US strikes on its soil; a full break with the host was not in the sources (reasoning; level held constant)"},
     )
 
     @field_validator("regional_tension", "outside_pressure", "host_pressure")
@@ -123,9 +170,9 @@ class Drivers(Strict):
 
 
 class Stock(Strict):
-    uav: float = param(40.0, "One-way attack drones held (and storage capacity at full health)", unit="weapons", ge=0, le=10000)
-    rocket: float = param(60.0, "Rockets held (and storage capacity at full health)", unit="weapons", ge=0, le=10000)
-    missile: float = param(6.0, "Short-range missiles held (and storage capacity at full health)", unit="weapons", ge=0, le=10000)
+    uav: float = param(40.0, "One-way attack drones held (and storage capacity at full health)", unit="weapons", ge=0, le=10000, plausible=times(0.5, 2), why=STOCKS)
+    rocket: float = param(60.0, "Rockets held (and storage capacity at full health)", unit="weapons", ge=0, le=10000, plausible=times(0.5, 2), why=STOCKS)
+    missile: float = param(6.0, "Short-range missiles held (and storage capacity at full health)", unit="weapons", ge=0, le=10000, plausible=times(0.5, 2), why=STOCKS)
 
 
 class Group(Strict):
@@ -138,17 +185,18 @@ class Group(Strict):
         default_factory=lambda: ["iraq", "syria"],
         min_length=1,
         description="Countries whose US bases the group can attack",
-        json_schema_extra={"unit": "", "role": "uncertainty"},
+        json_schema_extra={"unit": "", "role": "uncertainty",
+                           "why": "a set of countries, not a number: it has no range (sweeps cannot vary it)"},
     )
     lon: float = setting(44.0, "Longitude of the group's main area", unit="degrees", ge=30, le=65)
     lat: float = setting(33.0, "Latitude of the group's main area", unit="degrees", ge=24, le=42)
-    base_rate: float = param(0.4, "Attack intensity at full capacity under neutral drivers", unit="attacks/day", ge=0, le=20)
-    motivation: float = param(1.0, "Multiplier on the group's baseline intensity", ge=0, le=5)
-    alignment: float = param(0.8, "How closely the group follows Iranian restraint (0 independent, 1 obedient)", ge=0, le=1)
-    risk_tolerance: float = param(0.5, "How little US deterrence suppresses the group (1 = not at all)", ge=0, le=1)
+    base_rate: float = param(0.4, "Attack intensity at full capacity under neutral drivers", unit="attacks/day", ge=0, le=20, plausible=times(0.5, 2), why="seed 002: more than 100 attacks in about 70 days (~1.4/day over all groups); a group's share is unknown, so half to double its calibrated value")
+    motivation: float = param(1.0, "Multiplier on the group's baseline intensity", ge=0, le=5, plausible=(0.5, 2.0), why=GUESS)
+    alignment: float = param(0.8, "How closely the group follows Iranian restraint (0 independent, 1 obedient)", ge=0, le=1, plausible=(0.5, 1.0), why="brief: the groups are Iran-backed and Iran could restrain them; below one half they would hardly be proxies (reasoning)")
+    risk_tolerance: float = param(0.5, "How little US deterrence suppresses the group (1 = not at all)", ge=0, le=1, plausible=(0.2, 0.9), why="kept strictly inside (0, 1): no group is wholly indifferent to, or wholly stopped by, US deterrence (reasoning)")
     stock: Stock = Field(default_factory=Stock, description="Initial weapons, equal to storage capacity at full health")
-    facilities_per_kind: int = param(2, "Strikeable facilities of each of the five kinds", unit="facilities", ge=0, le=20)
-    aimpoints_per_facility: int = param(6, "Aimpoints ('targets') per facility", unit="targets", ge=1, le=60)
+    facilities_per_kind: int = param(2, "Strikeable facilities of each of the five kinds", unit="facilities", ge=0, le=20, plausible=times(0.5, 2), why=FACILITIES)
+    aimpoints_per_facility: int = param(6, "Aimpoints ('targets') per facility", unit="targets", ge=1, le=60, plausible=times(0.5, 2), why=FACILITIES)
 
 
 def _default_groups() -> list[Group]:
@@ -171,13 +219,13 @@ def _default_groups() -> list[Group]:
 class Weapon(Strict):
     """Outcome parameters of one weapon class."""
 
-    preference: float = param(1.0, "Relative weight of this weapon when a group chooses what to launch", ge=0, le=10)
-    interceptable: float = param(0.6, "Share of a base's air-defence effectiveness that applies to this weapon", ge=0, le=1)
-    p_injury: float = param(0.08, "Chance that a launch not intercepted injures personnel (at exposure 1, full accuracy)", unit="probability", ge=0, le=1)
-    p_fatal: float = param(0.005, "Chance that a launch not intercepted kills personnel (at exposure 1, full accuracy)", unit="probability", ge=0, le=1)
-    injured_extra_mean: float = param(1.5, "Mean injured beyond the first in a casualty-producing attack", unit="people", ge=0, le=100)
-    killed_extra_mean: float = param(1.0, "Mean killed beyond the first in a fatal attack", unit="people", ge=0, le=100)
-    injured_in_fatal_mean: float = param(10.0, "Mean injured in a fatal attack", unit="people", ge=0, le=200)
+    preference: float = param(1.0, "Relative weight of this weapon when a group chooses what to launch", ge=0, le=10, plausible=times(0.5, 2), why=GUESS)
+    interceptable: float = param(0.6, "Share of a base's air-defence effectiveness that applies to this weapon", ge=0, le=1, plausible=times(0.6, 1.4), why=DEFENCE)
+    p_injury: float = param(0.08, "Chance that a launch not intercepted injures personnel (at exposure 1, full accuracy)", unit="probability", ge=0, le=1, plausible=times(0.5, 2), why="seed 002: three injured in one attack after 100+ attacks, so casualty-producing hits are rare; half to double the calibrated chance")
+    p_fatal: float = param(0.005, "Chance that a launch not intercepted kills personnel (at exposure 1, full accuracy)", unit="probability", ge=0, le=1, plausible=times(0.5, 2), why="brief: the first US deaths (Jordan, late January 2024) came after ~100 days of attacks; half to double the calibrated chance")
+    injured_extra_mean: float = param(1.5, "Mean injured beyond the first in a casualty-producing attack", unit="people", ge=0, le=100, plausible=times(0.5, 2), why=GUESS)
+    killed_extra_mean: float = param(1.0, "Mean killed beyond the first in a fatal attack", unit="people", ge=0, le=100, plausible=times(0.5, 2), why=GUESS)
+    injured_in_fatal_mean: float = param(10.0, "Mean injured in a fatal attack", unit="people", ge=0, le=200, plausible=times(0.5, 2), why=GUESS)
 
 
 class Weapons(Strict):
@@ -192,22 +240,22 @@ class Weapons(Strict):
 class AttackProcess(Strict):
     """Mechanism 1 (attack generation), shared by all groups."""
 
-    tension_weight: float = param(1.0, "Log-intensity gained per unit of regional tension", ge=0, le=5)
-    outside_pressure_weight: float = param(0.3, "Log-intensity gained per unit of outside pressure", ge=0, le=5)
-    revenge_weight: float = param(0.8, "Log-intensity gained per unit of revenge motive", ge=0, le=5)
-    grievance_weight: float = param(0.5, "Log-intensity gained per unit of grievance from civilian harm", ge=0, le=5)
-    deterrence_weight: float = param(1.2, "Log-intensity lost per unit of US credibility, scaled by (1 - risk tolerance)", ge=0, le=10)
-    excitation_jump: float = param(0.08, "Intensity added by each attack that gets through (Hawkes self-excitation)", unit="attacks/day", ge=0, le=2)
-    excitation_half_life_days: float = param(4.0, "Half-life of self-excitation", unit="days", gt=0, le=120)
-    revenge_per_target: float = param(0.02, "Revenge motive added per own aimpoint struck", unit="1/target", ge=0, le=1)
-    revenge_per_militant: float = param(0.05, "Revenge motive added per own militant killed", unit="1/person", ge=0, le=1)
-    revenge_half_life_days: float = param(20.0, "Half-life of the revenge motive", unit="days", gt=0, le=365)
-    grievance_per_harm: float = param(0.1, "Grievance added per civilian-harm event in the group's country", unit="1/event", ge=0, le=5)
-    grievance_half_life_days: float = param(45.0, "Half-life of grievance", unit="days", gt=0, le=365)
-    stock_half_saturation: float = param(15.0, "Weapons held at which launch capacity is half its maximum", unit="weapons", gt=0, le=1000)
-    command_floor: float = param(0.35, "Share of launch coordination left with all command-and-control destroyed", ge=0, le=1)
-    intelligence_floor: float = param(0.5, "Share of accuracy left with all intelligence centres destroyed", ge=0, le=1)
-    max_rate: float = param(12.0, "Cap on one group's intensity", unit="attacks/day", gt=0, le=100)
+    tension_weight: float = param(1.0, "Log-intensity gained per unit of regional tension", ge=0, le=5, plausible=(0.5, 1.5), why="brief: regional tension (Gaza, Hezbollah) drives the attacks; the weight is uncertain by about half either way (reasoning)")
+    outside_pressure_weight: float = param(0.3, "Log-intensity gained per unit of outside pressure", ge=0, le=5, plausible=(0.0, 0.8), why="seed 000 claims an outside push for war; whether it moves militia attacks at all is disputed, hence from zero")
+    revenge_weight: float = param(0.8, "Log-intensity gained per unit of revenge motive", ge=0, le=5, plausible=(0.2, 1.6), why=PROVOKE)
+    grievance_weight: float = param(0.5, "Log-intensity gained per unit of grievance from civilian harm", ge=0, le=5, plausible=(0.1, 1.0), why=PROVOKE)
+    deterrence_weight: float = param(1.2, "Log-intensity lost per unit of US credibility, scaled by (1 - risk tolerance)", ge=0, le=10, plausible=(0.3, 2.5), why="the brief's open question (does a massive response deter?): from weak to strong deterrence around the default")
+    excitation_jump: float = param(0.08, "Intensity added by each attack that gets through (Hawkes self-excitation)", unit="attacks/day", ge=0, le=2, plausible=(0.02, 0.2), why="brief: Hawkes self-excitation of insurgent violence; kept well below the rate at which the process explodes (reasoning)")
+    excitation_half_life_days: float = param(4.0, "Half-life of self-excitation", unit="days", gt=0, le=120, plausible=(1.0, 10.0), why="Hawkes models of insurgent attacks decay over days, not months (reasoning)")
+    revenge_per_target: float = param(0.02, "Revenge motive added per own aimpoint struck", unit="1/target", ge=0, le=1, plausible=(0.005, 0.05), why=PROVOKE)
+    revenge_per_militant: float = param(0.05, "Revenge motive added per own militant killed", unit="1/person", ge=0, le=1, plausible=(0.01, 0.15), why=PROVOKE)
+    revenge_half_life_days: float = param(20.0, "Half-life of the revenge motive", unit="days", gt=0, le=365, plausible=(7.0, 60.0), why=MEMORY)
+    grievance_per_harm: float = param(0.1, "Grievance added per civilian-harm event in the group's country", unit="1/event", ge=0, le=5, plausible=(0.02, 0.3), why=PROVOKE)
+    grievance_half_life_days: float = param(45.0, "Half-life of grievance", unit="days", gt=0, le=365, plausible=(14.0, 120.0), why=MEMORY)
+    stock_half_saturation: float = param(15.0, "Weapons held at which launch capacity is half its maximum", unit="weapons", gt=0, le=1000, plausible=(5.0, 40.0), why=GUESS_RANGE)
+    command_floor: float = param(0.35, "Share of launch coordination left with all command-and-control destroyed", ge=0, le=1, plausible=(0.1, 0.7), why=DEGRADE)
+    intelligence_floor: float = param(0.5, "Share of accuracy left with all intelligence centres destroyed", ge=0, le=1, plausible=(0.2, 0.8), why=DEGRADE)
+    max_rate: float = param(12.0, "Cap on one group's intensity", unit="attacks/day", gt=0, le=100, plausible=(6.0, 24.0), why="a cap, not a rate: a group's busiest days are a handful of attacks; half to double the default (reasoning)")
 
 
 class Militia(Strict):
@@ -237,9 +285,9 @@ class Base(Strict):
     country: Country = setting("iraq", "Country of the base", unit="")
     lon: float = setting(44.0, "Longitude", unit="degrees", ge=30, le=65)
     lat: float = setting(33.0, "Latitude", unit="degrees", ge=24, le=42)
-    personnel: int = param(500, "US personnel present (for reference; no rule uses it)", unit="people", ge=0, le=100000)
-    air_defence: float = param(0.4, "Chance that air defence intercepts a fully interceptable weapon", unit="probability", ge=0, le=1)
-    exposure: float = param(1.0, "Attractiveness as a target and vulnerability of personnel (multiplies hit chances)", ge=0, le=3)
+    personnel: int = param(500, "US personnel present (for reference; no rule uses it)", unit="people", ge=0, le=100000, plausible=times(0.5, 2), why="no rule uses it; deployments vary by about a factor of two (reasoning)")
+    air_defence: float = param(0.4, "Chance that air defence intercepts a fully interceptable weapon", unit="probability", ge=0, le=1, plausible=(0.2, 0.7), why=DEFENCE)
+    exposure: float = param(1.0, "Attractiveness as a target and vulnerability of personnel (multiplies hit chances)", ge=0, le=3, plausible=times(0.5, 1.5), why=GUESS)
 
 
 def _default_bases() -> list[Base]:
@@ -261,11 +309,11 @@ def _default_bases() -> list[Base]:
 class KindWeights(Strict):
     """Relative weight of each facility kind when choosing what to strike."""
 
-    command_control: float = lever(1.0, "Weight of command-and-control centres", ge=0, le=10)
-    intelligence: float = lever(1.0, "Weight of intelligence centres", ge=0, le=10)
-    rocket_missile_storage: float = lever(1.0, "Weight of rocket and missile storage", ge=0, le=10)
-    uav_storage: float = lever(1.0, "Weight of UAV storage", ge=0, le=10)
-    logistics: float = lever(1.0, "Weight of logistics and munitions supply", ge=0, le=10)
+    command_control: float = lever(1.0, "Weight of command-and-control centres", ge=0, le=10, plausible=(0.1, 4.0), why=KINDS)
+    intelligence: float = lever(1.0, "Weight of intelligence centres", ge=0, le=10, plausible=(0.1, 4.0), why=KINDS)
+    rocket_missile_storage: float = lever(1.0, "Weight of rocket and missile storage", ge=0, le=10, plausible=(0.1, 4.0), why=KINDS)
+    uav_storage: float = lever(1.0, "Weight of UAV storage", ge=0, le=10, plausible=(0.1, 4.0), why=KINDS)
+    logistics: float = lever(1.0, "Weight of logistics and munitions supply", ge=0, le=10, plausible=(0.1, 4.0), why=KINDS)
 
     @model_validator(mode="after")
     def _some_weight(self) -> "KindWeights":
@@ -277,51 +325,51 @@ class KindWeights(Strict):
 class Triggers(Strict):
     """What makes the US respond."""
 
-    on_injury: bool = lever(True, "A day on which attacks injure US personnel triggers a proportionate strike", unit="")
-    injury_threshold: int = lever(1, "US injured in one day needed to trigger (casualty tolerance)", unit="people", ge=1, le=1000)
-    on_fatality: bool = lever(True, "A fatal attack triggers a multi-day campaign (or a proportionate strike if campaigns are off)", unit="")
-    attack_count: int = lever(0, "Attacks within the window that trigger a strike on their own (0 = off)", unit="attacks", ge=0, le=1000)
-    window_days: int = lever(7, "Window for counting attacks", unit="days", ge=1, le=90)
-    respond_probability: float = lever(0.8, "Chance a triggered response is approved at zero political pressure", unit="probability", ge=0, le=1)
-    pressure_gain: float = param(0.5, "How domestic and outside pressure raise the approval chance", ge=0, le=5)
-    host_pressure_weight: float = param(0.5, "How host-nation pressure lowers the approval chance", ge=0, le=1)
+    on_injury: bool = lever(True, "A day on which attacks injure US personnel triggers a proportionate strike", unit="", why=EITHER)
+    injury_threshold: int = lever(1, "US injured in one day needed to trigger (casualty tolerance)", unit="people", ge=1, le=1000, plausible=(1, 10), why="seed 002: three injured (25 Dec 2023) were answered the next day; a tolerance of up to ten injured in a day is a policy choice (reasoning)")
+    on_fatality: bool = lever(True, "A fatal attack triggers a multi-day campaign (or a proportionate strike if campaigns are off)", unit="", why=EITHER)
+    attack_count: int = lever(0, "Attacks within the window that trigger a strike on their own (0 = off)", unit="attacks", ge=0, le=1000, plausible=(0, 20), why="seed 002: 100+ attacks in ~70 days without a response to most; 0 (off) to 20 attacks in the window")
+    window_days: int = lever(7, "Window for counting attacks", unit="days", ge=1, le=90, plausible=(3, 30), why="a few days to a month: the horizon of a news cycle (reasoning)")
+    respond_probability: float = lever(0.8, "Chance a triggered response is approved at zero political pressure", unit="probability", ge=0, le=1, plausible=(0.4, 1.0), why="seeds 000 and 002: casualty attacks were answered; below one half a doctrine would hardly be a doctrine (reasoning)")
+    pressure_gain: float = param(0.5, "How domestic and outside pressure raise the approval chance", ge=0, le=5, plausible=(0.0, 1.5), why=GUESS_RANGE)
+    host_pressure_weight: float = param(0.5, "How host-nation pressure lowers the approval chance", ge=0, le=1, plausible=(0.0, 1.0), why=GUESS_RANGE)
 
 
 class Proportionate(Strict):
     """A single 'necessary and proportionate' strike (seed 002: three facilities after three injured)."""
 
-    delay_days: int = lever(1, "Days from the trigger to the strike", unit="days", ge=0, le=30)
-    facilities_base: float = lever(1.0, "Facilities struck for any triggered response", unit="facilities", ge=0, le=50)
-    facilities_per_casualty: float = lever(0.67, "Extra facilities per US casualty that day (killed count double)", unit="facilities/person", ge=0, le=20)
-    max_facilities: int = lever(6, "Most facilities in one proportionate strike", unit="facilities", ge=1, le=100)
-    targets_per_facility: int = lever(2, "Aimpoints hit per facility", unit="targets/facility", ge=1, le=60)
-    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
-    cooldown_days: int = lever(3, "Least days between two proportionate strikes", unit="days", ge=0, le=90)
+    delay_days: int = lever(1, "Days from the trigger to the strike", unit="days", ge=0, le=30, plausible=(0, 7), why="seed 002: the strike came one day after the attack; a week is a slow but still linked answer (reasoning)")
+    facilities_base: float = lever(1.0, "Facilities struck for any triggered response", unit="facilities", ge=0, le=50, plausible=(0.0, 3.0), why=SIZE002)
+    facilities_per_casualty: float = lever(0.67, "Extra facilities per US casualty that day (killed count double)", unit="facilities/person", ge=0, le=20, plausible=(0.0, 2.0), why=SIZE002)
+    max_facilities: int = lever(6, "Most facilities in one proportionate strike", unit="facilities", ge=1, le=100, plausible=(2, 12), why=SIZE002)
+    targets_per_facility: int = lever(2, "Aimpoints hit per facility", unit="targets/facility", ge=1, le=60, plausible=(1, 6), why=SIZE002)
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5, plausible=(1.0, 2.5), why=MUNITIONS)
+    cooldown_days: int = lever(3, "Least days between two proportionate strikes", unit="days", ge=0, le=90, plausible=(0, 14), why=GUESS_RANGE)
 
 
 class Campaign(Strict):
     """A 'multitier' multi-day response (seed 000: >85 targets, >125 munitions on the first day)."""
 
-    enabled: bool = lever(True, "Fatal attacks are answered by a multi-day campaign", unit="")
-    delay_days: int = lever(5, "Days from the fatal attack to the first wave", unit="days", ge=0, le=60)
-    first_wave_targets: int = lever(80, "Aimpoints struck in the first wave", unit="targets", ge=0, le=1000)
-    targets_per_fatality: float = lever(3.0, "Extra first-wave aimpoints per US fatality", unit="targets/person", ge=0, le=100)
-    targets_per_facility: int = lever(12, "Aimpoints hit per facility in the campaign", unit="targets/facility", ge=1, le=60)
-    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
-    days: int = lever(14, "Length of the campaign, first wave included", unit="days", ge=1, le=180)
-    follow_on_probability: float = lever(0.2, "Chance of a follow-on strike on each later campaign day", unit="probability", ge=0, le=1)
-    follow_on_targets: int = lever(6, "Aimpoints in a follow-on strike", unit="targets", ge=0, le=500)
+    enabled: bool = lever(True, "Fatal attacks are answered by a multi-day campaign", unit="", why=EITHER)
+    delay_days: int = lever(5, "Days from the fatal attack to the first wave", unit="days", ge=0, le=60, plausible=(1, 10), why="seed 000: the Jordan attack (28 Jan 2024) was answered on 2 Feb, five days later")
+    first_wave_targets: int = lever(80, "Aimpoints struck in the first wave", unit="targets", ge=0, le=1000, plausible=(20, 160), why="seed 000: more than 85 targets on the first day; a quarter to double that")
+    targets_per_fatality: float = lever(3.0, "Extra first-wave aimpoints per US fatality", unit="targets/person", ge=0, le=100, plausible=(0.0, 10.0), why=GUESS_RANGE)
+    targets_per_facility: int = lever(12, "Aimpoints hit per facility in the campaign", unit="targets/facility", ge=1, le=60, plausible=(4, 20), why="seed 000: 85+ targets over a few dozen facilities of five kinds (reasoning)")
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5, plausible=(1.0, 2.5), why=MUNITIONS)
+    days: int = lever(14, "Length of the campaign, first wave included", unit="days", ge=1, le=180, plausible=(3, 42), why="seed 000: a response expected to unfold over days, possibly weeks")
+    follow_on_probability: float = lever(0.2, "Chance of a follow-on strike on each later campaign day", unit="probability", ge=0, le=1, plausible=(0.0, 0.6), why=GUESS_RANGE)
+    follow_on_targets: int = lever(6, "Aimpoints in a follow-on strike", unit="targets", ge=0, le=500, plausible=(0, 20), why=GUESS_RANGE)
 
 
 class Preemption(Strict):
     """Optional programme to destroy strike capacity before it is used (seed 002's question)."""
 
-    enabled: bool = lever(False, "Run a preemptive strike programme", unit="")
-    start_day: int = lever(0, "Day of the run on which the programme starts", unit="days", ge=0, le=3650)
-    interval_days: int = lever(14, "Days between preemptive strikes", unit="days", ge=1, le=365)
-    targets: int = lever(10, "Aimpoints per preemptive strike", unit="targets", ge=0, le=500)
-    targets_per_facility: int = lever(4, "Aimpoints hit per facility", unit="targets/facility", ge=1, le=60)
-    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
+    enabled: bool = lever(False, "Run a preemptive strike programme", unit="", why=EITHER)
+    start_day: int = lever(0, "Day of the run on which the programme starts", unit="days", ge=0, le=3650, plausible=(0, 120), why="seed 002 asked for preemption in late December 2023 (day ~70); from the start to day 120")
+    interval_days: int = lever(14, "Days between preemptive strikes", unit="days", ge=1, le=365, plausible=(3, 30), why="from twice a week to monthly: a standing programme (reasoning)")
+    targets: int = lever(10, "Aimpoints per preemptive strike", unit="targets", ge=0, le=500, plausible=(0, 40), why="seed 002: 'doing more preemptively'; up to half the first wave of seed 000 on every strike")
+    targets_per_facility: int = lever(4, "Aimpoints hit per facility", unit="targets/facility", ge=1, le=60, plausible=(1, 12), why=SIZE002)
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5, plausible=(1.0, 2.5), why=MUNITIONS)
     kind_weights: KindWeights = Field(default_factory=lambda: KindWeights(
         command_control=0.5, intelligence=0.2, rocket_missile_storage=3.0, uav_storage=3.0, logistics=1.0))
 
@@ -330,11 +378,11 @@ class Scope(Strict):
     """What may be struck."""
 
     kind_weights: KindWeights = Field(default_factory=KindWeights)
-    irgc_facilities: bool = lever(True, "IRGC Quds Force facilities in Iraq and Syria are in scope", unit="")
-    irgc_share: float = lever(0.15, "Share of a strike's weight on IRGC facilities in Iraq and Syria (when in scope)", ge=0, le=1)
-    inside_iran: bool = lever(False, "Targets inside Iran are in scope for retaliation", unit="")
-    iran_share: float = lever(0.2, "Share of a strike's weight on targets inside Iran (when in scope)", ge=0, le=1)
-    focus_attacker: float = lever(0.7, "Share of a response aimed at the groups that caused it (the rest spread over all)", ge=0, le=1)
+    irgc_facilities: bool = lever(True, "IRGC Quds Force facilities in Iraq and Syria are in scope", unit="", why=EITHER)
+    irgc_share: float = lever(0.15, "Share of a strike's weight on IRGC facilities in Iraq and Syria (when in scope)", ge=0, le=1, plausible=(0.0, 0.4), why="seed 000: the strikes hit militia groups and their IRGC sponsors; IRGC targets were a minority (reasoning)")
+    inside_iran: bool = lever(False, "Targets inside Iran are in scope for retaliation", unit="", why=EITHER)
+    iran_share: float = lever(0.2, "Share of a strike's weight on targets inside Iran (when in scope)", ge=0, le=1, plausible=(0.0, 0.4), why="seed 000: strikes inside Iran were judged unlikely; if in scope, a minority of the weight (reasoning)")
+    focus_attacker: float = lever(0.7, "Share of a response aimed at the groups that caused it (the rest spread over all)", ge=0, le=1, plausible=(0.3, 1.0), why="seed 002: the strike hit the group blamed (Kataib Hezbollah) and affiliated groups")
 
     @model_validator(mode="after")
     def _shares(self) -> "Scope":
@@ -344,20 +392,20 @@ class Scope(Strict):
 
 
 class Precision(Strict):
-    p_destroy: float = lever(0.85, "Chance an aimpoint struck is destroyed", unit="probability", ge=0, le=1)
-    collateral_per_target: float = lever(0.02, "Chance that striking one aimpoint harms civilians (1 - precision)", unit="probability", ge=0, le=1)
-    militants_per_target: float = param(0.15, "Mean militants killed per militia aimpoint struck", unit="people/target", ge=0, le=20)
-    irgc_per_target: float = param(0.05, "Mean IRGC personnel killed per IRGC aimpoint struck", unit="people/target", ge=0, le=20)
+    p_destroy: float = lever(0.85, "Chance an aimpoint struck is destroyed", unit="probability", ge=0, le=1, plausible=(0.6, 0.98), why="precision munitions (seeds 000 and 002) usually, not always, destroy an aimpoint (reasoning)")
+    collateral_per_target: float = lever(0.02, "Chance that striking one aimpoint harms civilians (1 - precision)", unit="probability", ge=0, le=1, plausible=(0.002, 0.08), why="seed 002: the Pentagon claimed no civilian casualties (precision); Syrian TV reported casualties after seed 000's strikes")
+    militants_per_target: float = param(0.15, "Mean militants killed per militia aimpoint struck", unit="people/target", ge=0, le=20, plausible=(0.05, 0.5), why="seed 002: at least one militant killed by a strike on three facilities")
+    irgc_per_target: float = param(0.05, "Mean IRGC personnel killed per IRGC aimpoint struck", unit="people/target", ge=0, le=20, plausible=(0.01, 0.2), why=GUESS_RANGE)
 
 
 class DirectResponse(Strict):
     """The answer to a direct Iranian attack on US forces."""
 
     target: Literal["none", "irgc_facilities", "inside_iran"] = lever(
-        "inside_iran", "What the US strikes after a direct Iranian attack", unit="")
-    delay_days: int = lever(2, "Days from the Iranian attack to the US answer", unit="days", ge=0, le=60)
-    targets: int = lever(40, "Aimpoints struck in the answer", unit="targets", ge=0, le=1000)
-    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5)
+        "inside_iran", "What the US strikes after a direct Iranian attack", unit="", why=EVERY)
+    delay_days: int = lever(2, "Days from the Iranian attack to the US answer", unit="days", ge=0, le=60, plausible=(0, 7), why=GUESS_RANGE)
+    targets: int = lever(40, "Aimpoints struck in the answer", unit="targets", ge=0, le=1000, plausible=(10, 100), why="seed 000: 85+ targets answered the deadliest militia attack; a direct Iranian attack would meet a similar order (reasoning)")
+    munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5, plausible=(1.0, 2.5), why=MUNITIONS)
 
 
 class Doctrine(Strict):
@@ -372,15 +420,15 @@ class Doctrine(Strict):
 
 class US(Strict):
     doctrine: Doctrine = Field(default_factory=Doctrine)
-    credibility_gain: float = param(0.25, "US credibility gained per strike of 10 or more aimpoints (less for smaller strikes; saturating)", ge=0, le=1)
-    credibility_half_life_days: float = param(30.0, "Half-life of US deterrent credibility", unit="days", gt=0, le=365)
-    domestic_per_injured: float = param(0.02, "Domestic pressure added per US injured", unit="1/person", ge=0, le=1)
-    domestic_per_killed: float = param(0.3, "Domestic pressure added per US killed", unit="1/person", ge=0, le=5)
-    domestic_half_life_days: float = param(30.0, "Half-life of domestic pressure", unit="days", gt=0, le=365)
-    size_gain: float = param(0.3, "Response size gained per unit of domestic plus outside pressure", ge=0, le=5)
-    host_per_harm: float = param(0.1, "Host-nation pressure added per civilian-harm event", unit="1/event", ge=0, le=1)
-    host_per_facility: float = param(0.01, "Host-nation pressure added per facility struck", unit="1/facility", ge=0, le=1)
-    host_half_life_days: float = param(30.0, "Half-life of the strike-driven part of host-nation pressure", unit="days", gt=0, le=365)
+    credibility_gain: float = param(0.25, "US credibility gained per strike of 10 or more aimpoints (less for smaller strikes; saturating)", ge=0, le=1, plausible=(0.05, 0.5), why=GUESS_RANGE)
+    credibility_half_life_days: float = param(30.0, "Half-life of US deterrent credibility", unit="days", gt=0, le=365, plausible=(10.0, 90.0), why=MEMORY)
+    domestic_per_injured: float = param(0.02, "Domestic pressure added per US injured", unit="1/person", ge=0, le=1, plausible=(0.005, 0.05), why=GUESS_RANGE)
+    domestic_per_killed: float = param(0.3, "Domestic pressure added per US killed", unit="1/person", ge=0, le=5, plausible=(0.1, 0.8), why="seed 000: three US deaths (Jordan) brought the largest response of the period")
+    domestic_half_life_days: float = param(30.0, "Half-life of domestic pressure", unit="days", gt=0, le=365, plausible=(10.0, 90.0), why=MEMORY)
+    size_gain: float = param(0.3, "Response size gained per unit of domestic plus outside pressure", ge=0, le=5, plausible=(0.0, 1.0), why=GUESS_RANGE)
+    host_per_harm: float = param(0.1, "Host-nation pressure added per civilian-harm event", unit="1/event", ge=0, le=1, plausible=(0.02, 0.3), why=GUESS_RANGE)
+    host_per_facility: float = param(0.01, "Host-nation pressure added per facility struck", unit="1/facility", ge=0, le=1, plausible=(0.0, 0.03), why=GUESS_RANGE)
+    host_half_life_days: float = param(30.0, "Half-life of the strike-driven part of host-nation pressure", unit="days", gt=0, le=365, plausible=(10.0, 90.0), why=MEMORY)
 
 
 # --------------------------------------------------------------------------- Iran
@@ -389,8 +437,8 @@ class US(Strict):
 class FacilitySet(Strict):
     """IRGC facilities in one area."""
 
-    facilities_per_kind: int = param(1, "Facilities of each of the five kinds", unit="facilities", ge=0, le=20)
-    aimpoints_per_facility: int = param(8, "Aimpoints per facility", unit="targets", ge=1, le=60)
+    facilities_per_kind: int = param(1, "Facilities of each of the five kinds", unit="facilities", ge=0, le=20, plausible=times(0.5, 2), why=FACILITIES)
+    aimpoints_per_facility: int = param(8, "Aimpoints per facility", unit="targets", ge=1, le=60, plausible=times(0.5, 2), why=FACILITIES)
     lon: float = setting(40.8, "Longitude of the area", unit="degrees", ge=30, le=65)
     lat: float = setting(34.4, "Latitude of the area", unit="degrees", ge=24, le=42)
 
@@ -398,24 +446,24 @@ class FacilitySet(Strict):
 class Iran(Strict):
     """Iran (IRGC Quds Force): sponsor, restrainer, and possible direct actor."""
 
-    resupply_rate: float = param(0.02, "Share of a group's missing weapons Iran replaces per day (times logistics health and alignment)", unit="1/day", ge=0, le=1)
-    rebuild_rate: float = param(0.01, "Share of destroyed aimpoints rebuilt per day", unit="1/day", ge=0, le=1)
-    restraint_min: float = param(0.05, "Restraint on the proxies when war risk is nil", ge=0, le=1)
-    restraint_max: float = param(0.85, "Restraint on the proxies when war risk is extreme", ge=0, le=1)
-    restraint_threshold: float = param(1.5, "War-risk index at which restraint is halfway", ge=0, le=20)
-    restraint_slope: float = param(2.5, "Steepness of restraint against war risk", gt=0, le=50)
-    restraint_speed: float = param(0.15, "Share of the gap to the target restraint closed per day", unit="1/day", ge=0, le=1)
-    risk_per_target: float = param(0.02, "War-risk index added per aimpoint the US strikes", unit="1/target", ge=0, le=1)
-    risk_per_us_killed: float = param(0.35, "War-risk index added per US service member killed", unit="1/person", ge=0, le=5)
-    risk_per_irgc_killed: float = param(0.3, "War-risk index added per IRGC member killed", unit="1/person", ge=0, le=5)
-    risk_half_life_days: float = param(21.0, "Half-life of the war-risk index", unit="days", gt=0, le=365)
-    hostility_per_irgc_killed: float = param(0.15, "Hostility added per IRGC member killed", unit="1/person", ge=0, le=5)
-    hostility_per_iran_target: float = param(0.05, "Hostility added per aimpoint struck inside Iran", unit="1/target", ge=0, le=5)
-    hostility_half_life_days: float = param(30.0, "Half-life of hostility", unit="days", gt=0, le=365)
-    red_line_irgc_killed: int = param(10, "IRGC members killed (cumulative) that cross Iran's personnel red line", unit="people", ge=1, le=10000)
-    red_line_territory: bool = param(True, "Any strike inside Iran crosses a red line", unit="")
-    direct_propensity: float = param(0.05, "Daily hazard of a direct Iranian attack per unit hostility, once a red line is crossed", unit="1/day", ge=0, le=5)
-    direct_salvo: int = param(12, "Missiles in a direct Iranian attack", unit="weapons", ge=1, le=1000)
+    resupply_rate: float = param(0.02, "Share of a group's missing weapons Iran replaces per day (times logistics health and alignment)", unit="1/day", ge=0, le=1, plausible=(0.005, 0.05), why="brief: Iran resupplies lost capacity over time: weeks to months to refill (reasoning)")
+    rebuild_rate: float = param(0.01, "Share of destroyed aimpoints rebuilt per day", unit="1/day", ge=0, le=1, plausible=(0.003, 0.03), why="rebuilding struck sites takes one to a few months (reasoning)")
+    restraint_min: float = param(0.05, "Restraint on the proxies when war risk is nil", ge=0, le=1, plausible=(0.0, 0.2), why=RESTRAINT)
+    restraint_max: float = param(0.85, "Restraint on the proxies when war risk is extreme", ge=0, le=1, plausible=(0.6, 0.95), why=RESTRAINT)
+    restraint_threshold: float = param(1.5, "War-risk index at which restraint is halfway", ge=0, le=20, plausible=(0.75, 3.0), why=RESTRAINT)
+    restraint_slope: float = param(2.5, "Steepness of restraint against war risk", gt=0, le=50, plausible=(1.0, 5.0), why=RESTRAINT)
+    restraint_speed: float = param(0.15, "Share of the gap to the target restraint closed per day", unit="1/day", ge=0, le=1, plausible=(0.05, 0.4), why=RESTRAINT)
+    risk_per_target: float = param(0.02, "War-risk index added per aimpoint the US strikes", unit="1/target", ge=0, le=1, plausible=(0.005, 0.05), why=GUESS_RANGE)
+    risk_per_us_killed: float = param(0.35, "War-risk index added per US service member killed", unit="1/person", ge=0, le=5, plausible=(0.1, 0.8), why=GUESS_RANGE)
+    risk_per_irgc_killed: float = param(0.3, "War-risk index added per IRGC member killed", unit="1/person", ge=0, le=5, plausible=(0.1, 0.8), why=REDLINE)
+    risk_half_life_days: float = param(21.0, "Half-life of the war-risk index", unit="days", gt=0, le=365, plausible=(7.0, 60.0), why=MEMORY)
+    hostility_per_irgc_killed: float = param(0.15, "Hostility added per IRGC member killed", unit="1/person", ge=0, le=5, plausible=(0.05, 0.5), why=REDLINE)
+    hostility_per_iran_target: float = param(0.05, "Hostility added per aimpoint struck inside Iran", unit="1/target", ge=0, le=5, plausible=(0.01, 0.15), why=REDLINE)
+    hostility_half_life_days: float = param(30.0, "Half-life of hostility", unit="days", gt=0, le=365, plausible=(10.0, 90.0), why=MEMORY)
+    red_line_irgc_killed: int = param(10, "IRGC members killed (cumulative) that cross Iran's personnel red line", unit="people", ge=1, le=10000, plausible=(3, 30), why=REDLINE)
+    red_line_territory: bool = param(True, "Any strike inside Iran crosses a red line", unit="", why=EITHER)
+    direct_propensity: float = param(0.05, "Daily hazard of a direct Iranian attack per unit hostility, once a red line is crossed", unit="1/day", ge=0, le=5, plausible=(0.01, 0.2), why="seed 000 and the brief: Iran said it does not seek a direct confrontation, and none happened; a low daily hazard once a red line is crossed")
+    direct_salvo: int = param(12, "Missiles in a direct Iranian attack", unit="weapons", ge=1, le=1000, plausible=(4, 30), why=GUESS_RANGE)
     irgc_abroad: FacilitySet = Field(default_factory=lambda: FacilitySet(facilities_per_kind=1, aimpoints_per_facility=8, lon=40.6, lat=34.5))
     homeland: FacilitySet = Field(default_factory=lambda: FacilitySet(facilities_per_kind=1, aimpoints_per_facility=10, lon=47.0, lat=33.5))
 
@@ -430,9 +478,9 @@ class Iran(Strict):
 
 
 class Ladder(Strict):
-    memory_days: int = param(30, "Days an event keeps its rung active", unit="days", ge=1, le=365)
-    harassment_days: int = param(14, "Days an attack keeps the 'harassment' rung active", unit="days", ge=1, le=365)
-    regional_war_exchanges: int = param(3, "Direct state-on-state exchanges within memory that make a regional war", unit="events", ge=1, le=100)
+    memory_days: int = param(30, "Days an event keeps its rung active", unit="days", ge=1, le=365, plausible=(14, 60), why=MEMORY)
+    harassment_days: int = param(14, "Days an attack keeps the 'harassment' rung active", unit="days", ge=1, le=365, plausible=(7, 30), why=MEMORY)
+    regional_war_exchanges: int = param(3, "Direct state-on-state exchanges within memory that make a regional war", unit="events", ge=1, le=100, plausible=(2, 5), why="a definition: two to five state-on-state exchanges within the memory make a war (reasoning)")
 
 
 ShockKind = Literal["attack", "strike", "tension", "outside_pressure", "iran_direct"]
@@ -466,7 +514,8 @@ class Scenario(Strict):
                           json_schema_extra={"unit": "", "role": "setting"})
     extends: str | None = Field(None, description="Scenario this one inherits from (resolved on load)",
                                 json_schema_extra={"unit": "", "role": "setting"})
-    start_date: dt.date = setting(dt.date(2023, 10, 17), "First day of the run", unit="date")
+    start_date: dt.date = setting(dt.date(2023, 10, 17), "First day of the run (1900-01-01 to 2200-12-31)",
+                                  unit="date")
     days: int = setting(365, "Horizon of the run", unit="days", ge=1, le=3650)
     drivers: Drivers = Field(default_factory=Drivers)
     militia: Militia = Field(default_factory=Militia)
@@ -474,7 +523,8 @@ class Scenario(Strict):
     us: US = Field(default_factory=US)
     iran: Iran = Field(default_factory=Iran)
     ladder: Ladder = Field(default_factory=Ladder)
-    shocks: list[Shock] = Field(default_factory=list, max_length=1000)
+    shocks: list[Shock] = Field(default_factory=list, max_length=1000, json_schema_extra={
+        "unit": "", "role": "uncertainty", "why": "scripted events, not a number: no range (sweeps cannot vary them)"})
 
     @field_validator("bases")
     @classmethod
@@ -483,6 +533,14 @@ class Scenario(Strict):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"base ids must be unique; repeated: {', '.join(dup)}")
+        return v
+
+    @field_validator("start_date")
+    @classmethod
+    def _calendar(cls, v: dt.date) -> dt.date:
+        if not dt.date(1900, 1, 1) <= v <= dt.date(2200, 12, 31):
+            raise ValueError(f"{v.isoformat()} is outside the calendar the tables can hold "
+                             "(1900-01-01 to 2200-12-31)")
         return v
 
     @model_validator(mode="after")
@@ -532,6 +590,20 @@ class ParamInfo(BaseModel):
     role: str = "uncertainty"
     description: str = ""
     choices: list[Any] | None = None
+    plausible: tuple[float, float] | None = None
+    """Plausible [low, high] of a number (inside the bounds); for a true/false or a choice see ``plausible_values``."""
+    plausible_values: list[Any] | None = None
+    why: str = ""
+    """The source or reasoning of the plausible range."""
+
+    @property
+    def plausible_text(self) -> str:
+        """The plausible range as text: ``[lo, hi]`` or the plausible values."""
+        if self.plausible is not None:
+            return f"[{self.plausible[0]:g}, {self.plausible[1]:g}]"
+        if self.plausible_values is not None:
+            return " | ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in self.plausible_values)
+        return ""
 
     @property
     def bounds(self) -> str:
@@ -540,6 +612,18 @@ class ParamInfo(BaseModel):
         if self.choices is not None:
             return " | ".join(str(c) for c in self.choices)
         return f"{lo}, {hi}"
+
+    @property
+    def allowed(self) -> str:
+        """The allowed values as shown to users: choices, ``true | false``, or a numeric interval (empty for
+        text, dates and lists)."""
+        if self.choices is not None:
+            return self.bounds
+        if self.type == "bool":
+            return "true | false"
+        if all(getattr(self, k) is None for k in ("ge", "le", "gt", "lt")):
+            return ""
+        return self.bounds
 
 
 def _field_info(path: str, finfo: Any, default: Any) -> ParamInfo:
@@ -556,9 +640,39 @@ def _field_info(path: str, finfo: Any, default: Any) -> ParamInfo:
     if get_origin(ann) is Literal:
         choices = list(get_args(ann))
     tname = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
-    return ParamInfo(path=path, type=tname, default=default, unit=extra.get("unit", ""),
-                     role=extra.get("role", "uncertainty"), description=finfo.description or "",
-                     choices=choices, **bounds)
+    role = extra.get("role", "uncertainty")
+    plausible, values = _plausible(extra.get("plausible"), default, tname, role, choices, bounds)
+    return ParamInfo(path=path, type=tname, default=default, unit=extra.get("unit", ""), role=role,
+                     description=finfo.description or "", choices=choices, plausible=plausible,
+                     plausible_values=values, why=extra.get("why", ""), **bounds)
+
+
+def _plausible(spec: Any, default: Any, tname: str, role: str, choices: list[Any] | None,
+               bounds: dict[str, float | None]) -> tuple[tuple[float, float] | None, list[Any] | None]:
+    """Resolve a declared plausible range: ``times`` ranges scale the default at the path and are clipped
+    to the bounds; whole-number ranges are rounded; switches and choices are plausible in every value."""
+    if role == "setting":
+        return None, None
+    if choices is not None:
+        return None, list(choices)
+    if tname == "bool":
+        return None, [False, True]
+    if spec is None:
+        return None, None
+    if isinstance(spec, dict):
+        lo, hi = (float(default) * k for k in spec["times"])
+        floor = bounds["ge"] if bounds["ge"] is not None else bounds["gt"]
+        ceiling = bounds["le"] if bounds["le"] is not None else bounds["lt"]
+        lo = lo if floor is None else max(lo, floor)
+        hi = hi if ceiling is None else min(hi, ceiling)
+    else:
+        lo, hi = spec
+    if tname == "int":
+        lo, hi = math.floor(lo), math.ceil(hi)
+        if bounds["ge"] is not None:
+            lo = max(lo, int(bounds["ge"]))
+        return (int(lo), int(hi)), None
+    return (float(f"{lo:.6g}"), float(f"{hi:.6g}")), None
 
 
 def iter_parameters(model: BaseModel | None = None, prefix: str = "",

@@ -23,7 +23,7 @@ from sim.schema import Scenario
 from sim.seeds import CalibrationTarget, load_targets
 
 from sim.calibration.abc import abc_smc, weighted_quantile
-from sim.calibration.engine import DAY_ARRAYS, CalibrationEngine, day_arrays
+from sim.calibration.arrays import DAY_ARRAYS, day_arrays
 from sim.calibration.params import DEFAULT_FREE, FreeParameter, check_priors, get_value, schema_bounds
 from sim.calibration.pipeline import scripted_statistics, smm_moments
 from sim.calibration.posterior import (draw_indices, load_posterior, posterior_overrides, posterior_plan,
@@ -123,9 +123,8 @@ def test_engine_with_nominal_values_is_the_plain_engine():
     s = _variant()
     c = compile_scenario(s)
     plain = EnsembleEngine(c, 40, block_rng(3, 0, 40)).run()
-    mine = CalibrationEngine(c, 40, block_rng(3, 0, 40), record=DAY_ARRAYS)
-    mine.set_parameters({p.path: np.full(40, float(get_value(s, p.path))) for p in DEFAULT_FREE})
-    mine.run()
+    mine = EnsembleEngine(c, 40, block_rng(3, 0, 40), record=DAY_ARRAYS,
+                          params={p.path: np.full(40, float(get_value(s, p.path))) for p in DEFAULT_FREE}).run()
     pd.testing.assert_frame_equal(plain.timeseries(), mine.timeseries())
     arrays = mine.recorded_arrays()
     assert np.array_equal(arrays["attacks"], plain.timeseries()["attacks"].to_numpy().reshape(40, -1))
@@ -141,9 +140,8 @@ def test_engine_gives_each_replicate_its_own_parameters():
         "us.doctrine.campaign.first_wave_targets": np.where(low, 30, 150),
         "us.doctrine.campaign.munitions_per_target": np.where(low, 1.0, 3.0),
     }
-    eng = CalibrationEngine(compile_scenario(s), R, block_rng(5, 0, R), events=True, record=DAY_ARRAYS)
-    eng.set_parameters(values)
-    eng.run()
+    eng = EnsembleEngine(compile_scenario(s), R, block_rng(5, 0, R), events=True, record=DAY_ARRAYS,
+                         params=values).run()
     a = eng.recorded_arrays()
     attacks = a["attacks"][:, :69].sum(axis=1)
     assert attacks[~low].mean() > 4 * attacks[low].mean()
@@ -153,7 +151,7 @@ def test_engine_gives_each_replicate_its_own_parameters():
     # every proportionate order: (1 + fpc * casualties) * (1 + size_gain * pressure), rounded, at most 6
     orders = ev_orders = eng.event_log()
     orders = ev_orders[(ev_orders.kind == "order") & (ev_orders.target == "proportionate")]
-    fac = orders.detail.str.extract(r"facilities=(\d+)")[0].astype(int).to_numpy()
+    fac = orders.facilities.to_numpy()
     is_low = low[orders.replicate.to_numpy()]
     assert is_low.any() and (~is_low).any()
     assert fac[is_low].max() <= 2 and fac[~is_low].min() >= 3 and fac[~is_low].max() == 6
@@ -162,15 +160,15 @@ def test_engine_gives_each_replicate_its_own_parameters():
     assert np.median(tg[low & camp]) < 80 < 150 < np.median(tg[~low & camp])
     ev = eng.event_log()
     strikes = ev[ev.kind == "campaign"]
-    t = strikes.detail.str.extract(r"targets=(\d+)")[0].astype(int).to_numpy()
-    m = strikes.detail.str.extract(r"munitions=(\d+)")[0].astype(int).to_numpy()
+    t = strikes.aimpoints.to_numpy()
+    m = strikes.munitions.to_numpy()
     is_low = low[strikes.replicate.to_numpy()]
     assert is_low.any() and (~is_low).any()
     assert np.array_equal(m[is_low], t[is_low]) and np.array_equal(m[~is_low], 3 * t[~is_low])  # 1 or 3 per aimpoint
     orders = ev[(ev.kind == "order") & (ev.target == "campaign")]
-    shown = orders.detail.str.extract(r"targets=(\d+)")[0].astype(int)
+    shown = np.maximum(orders.aimpoints.to_numpy(), 1)
     rec = a["campaign_order_targets"][orders.replicate.to_numpy(), orders.day.to_numpy()]
-    assert np.array_equal(shown.to_numpy(), rec)  # the log shows the per-replicate first wave
+    assert np.array_equal(shown, rec)  # the log shows the per-replicate first wave
     assert np.array_equal(day_arrays(eng.timeseries(), ev)["prop_order_facilities"], a["prop_order_facilities"])
 
 
@@ -327,6 +325,8 @@ def test_calibrate_command_writes_every_output(tmp_path, capsys):
     assert summary["abc"]["simulations"] <= 2000  # the budget
     fit = pd.read_csv(out / "fit.csv")
     assert set(fit.check) == {"point", "posterior", "natural"}
+    report = (out / "report.md").read_text()  # not the shipped folder: says so, and no link that breaks here
+    assert "not the shipped calibration" in report and "Shipped baseline" not in report and "](../" not in report
     assert cli.main(["calibrate", "--targets", str(tmp_path / "none.yaml"), "--out", str(out), "-q"]) == 2
 
 

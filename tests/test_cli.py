@@ -343,7 +343,7 @@ def test_params_shows_paths_values_bounds_units_roles(capsys):
     assert len(list(csv.DictReader(io.StringIO(out)))) == sum(1 for _ in iter_parameters())
     code, out, _ = run_cli(capsys, "params", "restraint", "--format", "csv", "--match", "triggers")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["path", "value", "default", "bounds", "unit", "role", "description"]
+    assert list(rows[0]) == ["path", "value", "default", "bounds", "plausible", "unit", "role", "description", "why"]
     on_injury = next(r for r in rows if r["path"] == "us.doctrine.triggers.on_injury")
     assert (on_injury["value"], on_injury["default"], on_injury["bounds"]) == ("false", "true", "true | false")
     code, out, _ = run_cli(capsys, "params", "--format", "markdown", "--role", "lever")

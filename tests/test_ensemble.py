@@ -7,7 +7,9 @@
   Bonferroni-corrected level (familywise 0.01).  The slow version uses 1,000
   Mesa replicates per scenario (120 days, spread over two processes); the quick
   one 300 replicates of 60 days.
-* Known answers of the engine plumbing, tables and seeding.
+* Known answers of the ensemble's own plumbing: blocks, seeding, outcomes without a table,
+  per-replicate parameters, the bulk samplers.  What every engine must do (known answers of
+  the day, invariants, regression tests of model fixes) is in tests/test_contract.py.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 from scipy import stats
 
 from sim import ensemble, rules
+from sim.dynamics import sampling
 from sim.compiled import compile_scenario
 from sim.ensemble import (EnsembleEngine, block_rng, mesa_outcomes, outcomes_at_horizon, outcomes_from_timeseries,
                           run_ensemble)
@@ -162,107 +165,13 @@ def test_engines_agree(pool, path):
 # --------------------------------------------------------------------------- known answers
 
 
-def _quiet(days: int = 60) -> Scenario:
-    """The default scenario with no militia attacks at all (no background rate, no self-excitation)."""
-    s = Scenario(days=days)
-    for g in s.militia.groups:
-        g.base_rate = 0.0
-    s.militia.attack.excitation_jump = 0.0
-    return s
-
-
-def test_no_attacks_without_base_rates():
-    ts, ev = run_ensemble(_quiet(), 50, seed=1, events=True)
-    assert (ts["attacks"] == 0).all() and (ts["cumulative_attacks"] == 0).all()
-    assert (ts["rung"] == 0).all() and (ts["max_rung"] == 0).all()
-    assert (ts["us_strikes"] == 0).all() and (ts["us_injured"] == 0).all()
-    assert ev.empty
-    out = outcomes_at_horizon(_quiet(), 50, seed=1)
-    assert (out["cumulative_attacks"] == 0).all() and out["first_fatal_day"].isna().all() and (out["max_rung"] == 0).all()
-
-
-def _scripted_fatal_attack() -> tuple[Scenario, int]:
-    s = _quiet(days=40)
-    s.drivers.host_pressure[0].value = 0.0
-    s.us.doctrine.triggers.respond_probability = 1.0  # approval certain
-    s.us.doctrine.campaign.enabled = True
-    shock_day = 10
-    s.shocks = [Shock(date=s.start_date + dt.timedelta(days=shock_day), kind="attack", group="kh",
-                      base="tower_22", weapon="uav", injured=40, killed=3)]
-    return Scenario.model_validate(s.model_dump()), shock_day
-
-
-def _expected_first_wave(s: Scenario, shock_day: int) -> int:
-    c = compile_scenario(s)
-    us = s.us
-    domestic = rules.domestic_added(40, 3, us.domestic_per_injured, us.domestic_per_killed)
-    cp = us.doctrine.campaign
-    return int(rules.campaign_first_wave(3, domestic + c.outside[shock_day], cp.first_wave_targets,
-                                         cp.targets_per_fatality, us.size_gain))
-
-
-@pytest.mark.parametrize("engine", ["ensemble", "mesa"])
-def test_scripted_fatal_attack_brings_the_campaign_first_wave(engine):
-    s, shock_day = _scripted_fatal_attack()
-    expected = _expected_first_wave(s, shock_day)
-    wave_day = shock_day + s.us.doctrine.campaign.delay_days
-    reps = 40 if engine == "ensemble" else 4
-    ts = (run_ensemble(s, reps, seed=3)[0] if engine == "ensemble" else run_replicates(s, reps, seed=3)[0])
-    assert expected > s.us.doctrine.campaign.first_wave_targets
-    day = ts[ts["day"] == wave_day]
-    assert len(day) == reps
-    assert (day["targets_struck"] == expected).all()
-    before = ts[ts["day"] < wave_day]
-    assert (before["targets_struck"] == 0).all()
-    shock = ts[ts["day"] == shock_day]
-    assert (shock["us_killed"] == 3).all() and (shock["us_injured"] == 40).all() and (shock["attacks"] == 1).all()
-    assert (ts.groupby("replicate")["max_rung"].max() >= 5).all()  # major_campaign reached
-
-
-def test_scripted_fatal_attack_event_log():
-    s, shock_day = _scripted_fatal_attack()
-    _, ev = run_ensemble(s, 5, seed=3, events=True)
-    assert list(ev.columns) == ["replicate", "day", "date", "actor", "kind", "target", "outcome", "detail"]
-    shocks = ev[ev["kind"] == "shock"]
-    assert len(shocks) == 5 and (shocks["day"] == shock_day).all()
-    assert (ev["kind"] == "scripted_attack").sum() == 5
-    orders = ev[(ev["kind"] == "order") & (ev["target"] == "campaign")]
-    assert len(orders) == 5
-    waves = ev[(ev["kind"] == "campaign") & (ev["day"] == shock_day + s.us.doctrine.campaign.delay_days)]
-    assert len(waves) == 5 and waves["outcome"].eq("struck").all()
-    assert waves["detail"].str.contains(f"targets={_expected_first_wave(s, shock_day)} ").all()
-    assert {"rung"} <= set(ev["kind"])
-
-
-def test_tables_match_the_mesa_columns_and_dtypes():
-    s = Scenario(days=30)
-    mesa_ts, mesa_ev = run_replicates(s, 2, seed=5)
-    ts, ev = run_ensemble(s, 3, seed=5, events=True)
-    assert list(ts.columns) == list(mesa_ts.columns)
-    assert ts.dtypes.equals(mesa_ts.dtypes)
-    assert list(ev.columns) == list(mesa_ev.columns)
-    assert ev.dtypes.equals(mesa_ev.dtypes)
-    assert len(ts) == 3 * 30
-    assert ts["replicate"].tolist() == np.repeat([0, 1, 2], 30).tolist()
-    assert ts["day"].tolist() == list(range(30)) * 3
-    assert (ts["date"].iloc[:30].reset_index(drop=True) == mesa_ts["date"].iloc[:30]).all()
-    assert {"attack", "rung"} <= set(ev["kind"])
-    # cumulative attacks and max rung are consistent with the daily columns
-    g = ts.groupby("replicate")
-    assert (g["attacks"].cumsum() == ts["cumulative_attacks"]).all()
-    assert (g["rung"].cummax() == ts["max_rung"]).all()
-    assert ts["militia_capacity"].between(0, 1).all()
-
-
-def test_same_seed_same_tables_different_seed_different():
-    s = Scenario(days=90)
-    a = run_ensemble(s, 20, seed=11, events=True)
-    b = run_ensemble(s, 20, seed=11, events=True)
-    c = run_ensemble(s, 20, seed=12, events=True)
-    pd.testing.assert_frame_equal(a[0], b[0])
-    pd.testing.assert_frame_equal(a[1], b[1])
-    assert not a[0].equals(c[0])
-    assert not a[1].equals(c[1])
+def test_no_attacks_in_outcomes_when_every_replicate_has_zero_motivation():
+    zero = np.zeros(50)
+    out = outcomes_at_horizon(Scenario(days=60), 50, seed=1, params={"militia.groups.*.motivation": zero,
+                                                                     "militia.attack.excitation_jump": zero})
+    assert (out["cumulative_attacks"] == 0).all() and out["first_fatal_day"].isna().all()
+    assert (out["max_rung"] == 0).all()
+    assert (outcomes_at_horizon(Scenario(days=60), 50, seed=1)["cumulative_attacks"] > 0).all()
 
 
 def test_blocks_follow_first_replicate(monkeypatch):
@@ -285,10 +194,10 @@ def test_outcomes_helper_matches_the_table():
 
 def test_engine_state_and_per_replicate_parameters():
     c = compile_scenario(Scenario(days=60))
-    eng = EnsembleEngine(c, 30, block_rng(0, 0, 30), table=False)
-    rate = np.tile(c.base_rate, (30, 1))
+    rate = np.ones(30)
     rate[::2] = 0.0  # even replicates: no attacks at all
-    eng.base_rate = rate
+    eng = EnsembleEngine(c, 30, block_rng(0, 0, 30), table=False,
+                         params={"militia.groups.*.motivation": rate, "militia.attack.excitation_jump": rate * 0.08})
     eng.run()
     assert not eng.running and eng.day == 59
     out = eng.outcomes()
@@ -303,7 +212,7 @@ def test_engine_state_and_per_replicate_parameters():
 def test_single_replicate_runs_and_state_is_writeable():
     c = compile_scenario(Scenario(days=40))
     eng = EnsembleEngine(c, 1, block_rng(0, 0, 1))
-    arrays = {k: v for k, v in vars(eng).items() if isinstance(v, np.ndarray)}
+    arrays = {k: v for k, v in vars(eng.state).items() if isinstance(v, np.ndarray)}
     assert all(v.flags.writeable for v in arrays.values()), [k for k, v in arrays.items() if not v.flags.writeable]
     eng.run()
     assert len(eng.timeseries()) == 40
@@ -327,7 +236,7 @@ def test_engines_step_by_step_interface():
 def test_poisson_sampler_has_the_poisson_law():
     rng = np.random.default_rng(1)
     lam = np.repeat([0.05, 0.7, 3.0, 11.5], 100_000)
-    idx, n = ensemble._poisson_nonzero(lam, rng)
+    idx, n = sampling.poisson_nonzero(lam, rng)
     draws = np.zeros(lam.size, dtype=np.int64)
     draws[idx] = n
     assert (n > 0).all()
@@ -347,10 +256,10 @@ def test_poisson_sampler_has_the_poisson_law():
 
 def test_alias_sampler_has_the_base_law():
     probs = np.array([[0.5, 0.0, 0.25, 0.25], [0.1, 0.2, 0.3, 0.4], [0.0, 0.0, 1.0, 0.0]])
-    accept, alias = ensemble._alias_tables(probs)
+    accept, alias = sampling.alias_tables(probs)
     rng = np.random.default_rng(2)
     for row in range(3):
-        draws = ensemble._alias_draw(accept, alias, np.full(200_000, row), rng.random(200_000))
+        draws = sampling.alias_draw(accept, alias, np.full(200_000, row), rng.random(200_000))
         freq = np.bincount(draws, minlength=4) / draws.size
         assert np.all(freq[probs[row] == 0] == 0)
         assert np.allclose(freq, probs[row], atol=0.005)

@@ -4,7 +4,6 @@ contents before and after."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -15,26 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
+from hostile_helpers import run_cli, snapshot
 from sim.folders import MANIFEST, TMP_MARKER, ownership_problems, sweep_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["-n", "1", "--days", "5", "--engine", "mesa", "--no-figures", "-q"]
 
 
-def run_cli(capsys, *args: object) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every entry under ``folder`` (hidden ones too): relative path -> content hash ('dir' for folders)."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder).as_posix()
-        out[rel] = "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def dead_pid() -> int:

@@ -25,7 +25,7 @@ from sim.sweep.store import Store
 from sim.sweep.work import Layout
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.yaml") if p.name != "findings.yaml")  # findings: a report spec
 
 SMALL = """\
 # a small sweep for the tests
@@ -432,3 +432,57 @@ def test_analyze_morris_and_chosen_heatmap_axes(tmp_path, capsys):
     capsys.readouterr()
     assert cli(["-q", "analyze", str(out), "--outcome", "us_kiled"]) == 2
     assert "did not record the outcome 'us_kiled'" in capsys.readouterr().err
+
+
+BATCHED = """\
+# design points that differ in per-run parameters share one engine call
+scenario: baseline
+days: 40
+set: [militia.groups.nujaba.motivation=0, militia.groups.kss.motivation=0,
+      militia.groups.syria_affiliates.motivation=0, militia.attack.excitation_jump=0]
+parameters:
+  - {path: militia.groups.kh.motivation, role: uncertainty, values: [0.0, 3.0]}
+  - {path: us.doctrine.scope.inside_iran, role: lever, values: [false, true]}
+design: {kind: grid, levels: 2}
+replicates: 3
+seed: 5
+chunk_size: 12
+engine: ensemble
+"""
+
+
+def test_points_differing_in_numeric_parameters_run_as_one_engine_call(tmp_path):
+    from sim.compiled import compile_scenario
+    from sim.ensemble import EnsembleEngine, block_rng
+    from sim.sweep.spec import scenario_at
+
+    rs = load_spec(write(tmp_path, BATCHED))
+    run_sweep(rs, tmp_path / "out", workers=0)
+    runs = runs_of(tmp_path / "out")
+    assert len(runs) == 12 and len(list((tmp_path / "out" / "runs").iterdir())) == 1
+    quiet = runs["militia.groups.kh.motivation"] == 0.0
+    assert (runs.loc[quiet, "cumulative_attacks"] == 0).all() and (runs.loc[~quiet, "cumulative_attacks"] > 0).all()
+    # the points with inside_iran = false form one group: one engine call seeded from its first run
+    design = build_design(rs)
+    group = design[~design["us.doctrine.scope.inside_iran"].astype(bool)]
+    ids = np.concatenate([np.arange(p * 3, p * 3 + 3) for p in group["point"]])
+    values = tuple(group.iloc[0][[f.path for f in rs.factors]].tolist())
+    c = compile_scenario(scenario_at(rs.base.model_dump(mode="json"), rs.factors, values))
+    motivation = np.repeat(group["militia.groups.kh.motivation"].to_numpy(float), 3)
+    ref = EnsembleEngine(c, ids.size, block_rng(5, int(ids[0]), ids.size), table=False,
+                         params={"militia.groups.kh.motivation": motivation}).run().outcomes()
+    got = runs.set_index("run").loc[ids]
+    assert got["cumulative_attacks"].tolist() == ref["cumulative_attacks"].tolist()
+    assert got["us_strikes"].tolist() == ref["us_strikes"].tolist()
+
+
+def test_every_batched_design_point_is_validated(tmp_path):
+    from sim.sweep.spec import Factor
+    from sim.sweep.work import Context, _check_points
+
+    base = load_spec(write(tmp_path, SMALL)).base.model_dump(mode="json")
+    factors = (Factor("us.doctrine.scope.irgc_share", "lever", "float", lo=0.0, hi=0.9),)
+    ctx = Context(base_data=base, factors=factors, engine="ensemble", seed=1, replicates=1, outcomes=())
+    _check_points(ctx, [0], [(0.1,), (0.5,)])
+    with pytest.raises(ScenarioError, match="irgc_share"):
+        _check_points(ctx, [0], [(0.1,), (0.95,)])

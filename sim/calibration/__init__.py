@@ -2,7 +2,7 @@
 
 * :mod:`.params`    free parameters (schema paths, uniform priors inside the schema's bounds);
 * :mod:`.targets`   the seed figures as bands, the summary statistics, the distance, the fit table;
-* :mod:`.engine`    the ensemble engine with per-replicate parameters;
+* :mod:`.arrays`    the per-day arrays the statistics read (engine records or run tables);
 * :mod:`.simulate`  statistics for many parameter vectors at once;
 * :mod:`.abc`       ABC-SMC (population Monte Carlo) -> posterior sample;
 * :mod:`.smm`       simulated method of moments with common random numbers -> point estimate;

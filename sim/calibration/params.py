@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel
 
+from sim import param_paths
 from sim.schema import ParamInfo, Scenario, iter_parameters
 
 __all__ = [
@@ -111,69 +112,26 @@ DEFAULT_FREE: tuple[FreeParameter, ...] = (
 # --------------------------------------------------------------------------- paths
 
 
-def _split(path: str) -> list[str]:
-    parts = path.split(".")
-    if not all(parts):
-        raise ValueError(f"{path!r} is not a valid parameter path")
-    return parts
-
-
 def expand_path(path: str, scenario: Scenario) -> list[str]:
-    """``militia.groups.*.motivation`` -> one concrete path per group id; other paths unchanged."""
-    if "*" not in path:
-        return [path]
-    parts = _split(path)
-    out = [""]
-    node: Any = scenario
-    for i, seg in enumerate(parts):
-        if seg == "*":
-            if not isinstance(node, list) or not node or not hasattr(node[0], "id"):
-                raise ValueError(f"{path!r}: '*' must stand for the id of a group or base")
-            ids = [item.id for item in node]
-            out = [f"{p}.{i_}" for p in out for i_ in ids]
-            node = node[0]
-        else:
-            out = [f"{p}.{seg}" if p else seg for p in out]
-            node = _child(node, seg, path)
-    return out
-
-
-def _child(node: Any, seg: str, path: str) -> Any:
-    if isinstance(node, BaseModel):
-        if seg not in type(node).model_fields:
-            raise ValueError(f"{path!r}: no setting {seg!r} in {type(node).__name__}")
-        return getattr(node, seg)
-    if isinstance(node, list):
-        for item in node:
-            if getattr(item, "id", None) == seg:
-                return item
-        if seg.isdigit() and int(seg) < len(node):
-            return node[int(seg)]
-        raise ValueError(f"{path!r}: no item {seg!r}")
-    raise ValueError(f"{path!r}: {seg!r} is inside a single value")
+    """``militia.groups.*.motivation`` -> one concrete path per group id; other paths unchanged
+    (:func:`sim.param_paths.expand_path`; ValueError if the path names no place of the scenario)."""
+    return param_paths.expand_path(path, scenario)
 
 
 def get_value(scenario: Scenario, path: str) -> Any:
     """Value at a concrete path (for a ``*`` path: the first item's value)."""
-    concrete = expand_path(path, scenario)[0]
-    node: Any = scenario
-    for seg in _split(concrete):
-        node = _child(node, seg, concrete)
-    return node
+    return param_paths.get_value(scenario, path)
 
 
 def set_value(scenario: Scenario, path: str, value: Any) -> None:
     """Set a value in place (every item for a ``*`` path).  No validation: see :func:`apply_values`."""
     for concrete in expand_path(path, scenario):
-        parts = _split(concrete)
-        node: Any = scenario
-        for seg in parts[:-1]:
-            node = _child(node, seg, concrete)
-        if not isinstance(node, BaseModel) or parts[-1] not in type(node).model_fields:
+        place = param_paths.locate(scenario, concrete)
+        if not isinstance(place.container, BaseModel):
             raise ValueError(f"{concrete!r} is not a scalar setting")
-        if type(node).model_fields[parts[-1]].annotation is int and not isinstance(value, bool):
+        if place.annotation is int and not isinstance(value, bool):
             value = int(round(float(value)))
-        setattr(node, parts[-1], value)
+        place.set(value)
 
 
 def apply_values(scenario: Scenario, values: Mapping[str, Any], *, validate: bool = True) -> Scenario:

@@ -40,7 +40,7 @@ from sim.seeds import DEFAULT_PATH as DEFAULT_TARGETS
 from sim.seeds import load_targets
 
 from .abc import ABCResult, abc_smc, weighted_quantile
-from .engine import DAY_ARRAYS, CalibrationEngine, day_arrays
+from .arrays import DAY_ARRAYS, day_arrays
 from .params import DEFAULT_FREE, FreeParameter, apply_values, check_priors, get_value, values_of
 from .posterior import draw_indices, run_with_posterior, write_posterior
 from .simulate import Simulator
@@ -78,6 +78,7 @@ class Settings:
     fit_replicates: int = 500
     mesa_replicates: int = 200
     slack: float | None = None  # None: sim.calibration.targets.UPPER_SLACK
+    shipped: bool = False  # written into the repository's calibration/ (the one scenarios/baseline.yaml extends)
 
     @classmethod
     def quick(cls) -> "Settings":
@@ -252,10 +253,10 @@ def fit_runs(base: Scenario, calibrated: Scenario, design: Design, sim: Simulato
 def scripted_statistics(scenario: Scenario, design: Design, replicates: int, seed: int) -> np.ndarray:
     """Statistics (R, K) of ``replicates`` runs of ``scenario`` with the design's provocations scripted."""
     from sim.compiled import compile_scenario
-    from sim.ensemble import block_rng
+    from sim.ensemble import EnsembleEngine, block_rng
 
-    eng = CalibrationEngine(compile_scenario(design.scenario(scenario)), replicates, block_rng(seed, 0, replicates),
-                            table=False, record=DAY_ARRAYS).run()
+    eng = EnsembleEngine(compile_scenario(design.scenario(scenario)), replicates, block_rng(seed, 0, replicates),
+                         table=False, record=DAY_ARRAYS).run()
     return design.statistics(eng.recorded_arrays())
 
 

@@ -26,11 +26,11 @@ import pandas as pd
 
 from sim.compiled import compile_scenario
 from sim.errors import InputError
+from sim.dynamics import varies_per_replicate
 from sim.engines import prepare_scenario
-from sim.ensemble import BLOCK, block_rng
+from sim.ensemble import BLOCK, EnsembleEngine, block_rng
 from sim.schema import Scenario
 
-from .engine import CalibrationEngine, per_replicate_supported
 from .params import apply_values, expand_path, get_value, schema_bounds, schema_info
 
 __all__ = [
@@ -182,8 +182,8 @@ def run_with_posterior(scenario: Any, posterior: str | Path | pd.DataFrame, repl
                        ) -> tuple[pd.DataFrame, pd.DataFrame | None, PosteriorPlan]:
     """Run ``replicates`` replicates, each with its own posterior draw; return (timeseries, events, plan).
 
-    ``engine="ensemble"``: one :class:`~sim.calibration.engine.CalibrationEngine`
-    per block of :data:`sim.ensemble.BLOCK` replicates (seeded as
+    ``engine="ensemble"``: one :class:`~sim.ensemble.EnsembleEngine` with per-replicate
+    parameters per block of :data:`sim.ensemble.BLOCK` replicates (seeded as
     :func:`sim.ensemble.run_ensemble`), every drawn column varied per replicate;
     columns it cannot vary per replicate are handled by running each distinct
     value combination on its own engine.  ``engine="mesa"``: one Mesa run per
@@ -197,7 +197,7 @@ def run_with_posterior(scenario: Any, posterior: str | Path | pd.DataFrame, repl
         return (*_run_mesa(s, plan, seed, events), plan)
     if engine != "ensemble":
         raise ValueError(f"unknown engine {engine!r}")
-    vary = [c for c in plan.applied if per_replicate_supported(c)]
+    vary = [c for c in plan.applied if varies_per_replicate(c)]
     group_cols = [c for c in plan.applied if c not in vary]
     ts_parts, ev_parts = [], []
     for first, n in _blocks(replicates, first_replicate):
@@ -239,10 +239,9 @@ def _blocks(replicates: int, first: int):
 
 
 def _engine(s: Scenario, n: int, rng: np.random.Generator, events: bool, first: int, draws: pd.DataFrame,
-            vary: Sequence[str]) -> CalibrationEngine:
-    eng = CalibrationEngine(compile_scenario(s), n, rng, events=events, table=True, first_replicate=first)
-    eng.set_parameters({c: draws[c].to_numpy(dtype=float) for c in vary})
-    return eng.run()
+            vary: Sequence[str]) -> EnsembleEngine:
+    return EnsembleEngine(compile_scenario(s), n, rng, events=events, table=True, first_replicate=first,
+                          params={c: draws[c].to_numpy(dtype=float) for c in vary}).run()
 
 
 def _run_mesa(s: Scenario, plan: PosteriorPlan, seed: int, events: bool):

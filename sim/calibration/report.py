@@ -234,17 +234,21 @@ def report_markdown(o: "Outcome", figures: Sequence[str]) -> str:
     t = o.timings
     verdict = {k: bool(v.reproduced.all()) for k, v in o.fits.items()}
     fig = {Path(f).stem: f for f in figures}
+    shipped = getattr(s, "shipped", False)
+    # only the shipped folder sits next to docs/ and is the one scenarios/baseline.yaml extends
+    docs = "[docs/CALIBRATION.md](../docs/CALIBRATION.md)" if shipped else "`docs/CALIBRATION.md` in the repository"
+    use = ("used by `scenarios/baseline.yaml` through `extends`." if shipped else
+           "not the shipped calibration: a scenario uses it through `extends: PATH/TO/" + CALIBRATED_NAME + "`.")
     out = [
         "# Calibration of the baseline to the seed figures",
         "",
         f"Written by `escalation calibrate --seed {o.seed}` on {dt.date.today().isoformat()} "
         f"({'quick settings' if s.n_particles < 1000 else 'full settings'}). Method, choices and their reasons: "
-        "[docs/CALIBRATION.md](../docs/CALIBRATION.md).",
+        f"{docs}.",
         "",
         "## Result",
         "",
-        f"* Point estimate (simulated method of moments): [`{CALIBRATED_NAME}`]({CALIBRATED_NAME}), used by "
-        "`scenarios/baseline.yaml` through `extends`.",
+        f"* Point estimate (simulated method of moments): [`{CALIBRATED_NAME}`]({CALIBRATED_NAME}), {use}",
         f"* Posterior sample (ABC-SMC, {len(o.posterior)} equally weighted draws): [`{POSTERIOR_NAME}`]"
         f"({POSTERIOR_NAME}); `escalation run SCENARIO --posterior` with this file gives each replicate its own draw.",
         "* Every seed figure reproduced (fit tables below): "
@@ -271,7 +275,8 @@ def report_markdown(o: "Outcome", figures: Sequence[str]) -> str:
         f"`slack = {o.design.slack:g}` for one-sided figures). *Reproduced*: an exact figure lies in the 90% "
         "interval; for a one-sided figure, the median meets the inequality and the interval reaches into the band.",
         "",
-        f"### Shipped baseline (point estimate), the sources' provocations scripted, {o.fits['point'].n.max()} runs",
+        f"### {'Shipped' if shipped else 'Calibrated'} baseline (point estimate), the sources' provocations "
+        f"scripted, {o.fits['point'].n.max()} runs",
         "",
         _fit_md(o.fits["point"]),
         "",

@@ -7,10 +7,10 @@ from typing import Sequence
 import numpy as np
 
 from sim.compiled import compile_scenario
-from sim.ensemble import block_rng
+from sim.ensemble import EnsembleEngine, block_rng
 from sim.schema import Scenario
 
-from .engine import DAY_ARRAYS, CalibrationEngine
+from .arrays import DAY_ARRAYS
 from .params import FreeParameter
 from .targets import Design
 
@@ -57,10 +57,8 @@ class Simulator:
         for off in range(0, n, self.batch):
             rows = theta[off:off + self.batch]
             m = rows.shape[0]
-            eng = CalibrationEngine(self.compiled, m, block_rng(seed, first + off, m), table=False,
-                                    record=DAY_ARRAYS)
-            eng.set_parameters({p.path: p.values(rows[:, j]) for j, p in enumerate(self.free)})
-            eng.run()
+            eng = EnsembleEngine(self.compiled, m, block_rng(seed, first + off, m), table=False, record=DAY_ARRAYS,
+                                 params={p.path: p.values(rows[:, j]) for j, p in enumerate(self.free)}).run()
             arrays = eng.recorded_arrays()
             out[off:off + m] = self.design.statistics(arrays)
             mask[off:off + m] = self.design.answered(arrays)

@@ -18,7 +18,7 @@ upper edge.  ``slack = inf`` gives the purely one-sided hinge.
 
 Statistics are computed per replicate from per-day arrays (day counts, and the
 sizes of the proportionate and campaign orders placed each day; see
-:data:`sim.calibration.engine.DAY_ARRAYS` and :meth:`Design.statistics`).  In the
+:data:`sim.calibration.arrays.DAY_ARRAYS` and :meth:`Design.statistics`).  In the
 ``scripted`` design the two provocations the sources
 describe (the Erbil attack of 25 Dec 2023, the Jordan attack of late January
 2024) are forced as scripted shocks, and the doctrine statistics measure the
@@ -246,7 +246,7 @@ class Design:
     # ------------------------------------------------------------------ statistics
 
     def statistics(self, a: dict[str, np.ndarray]) -> np.ndarray:
-        """Statistics (R, K) in band order from per-day arrays (R, D) (see :func:`engine.day_arrays`)."""
+        """Statistics (R, K) in band order from per-day arrays (R, D) (see :func:`.arrays.day_arrays`)."""
         R, D = a["attacks"].shape
         out = np.full((R, len(self.bands)), np.nan)
         for k, band in enumerate(self.bands):

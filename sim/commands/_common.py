@@ -51,6 +51,27 @@ positive_int = at_least(1)
 seed_int = at_least(0)
 
 
+def real_number(*, above: float = 0.0, below: float = float("inf")) -> Any:
+    """argparse type: a real number strictly between ``above`` and ``below``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not above < value < below:
+            limit = "a positive number" if below == float("inf") else f"strictly between {above:g} and {below:g}"
+            raise argparse.ArgumentTypeError(f"{text} is not {limit}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+fraction = real_number(above=0.0, below=1.0)
+positive_real = real_number(above=0.0)
+
+
 def whole_number(text: str) -> int:
     """argparse type: any whole number (range checked later, against the schema)."""
     try:
@@ -82,7 +103,8 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("-o", "--out", type=Path, metavar="DIR",
                    help="result folder (default results/<name>-<YYYYmmdd-HHMMSS>/); must be new or empty")
     g.add_argument("--overwrite", action="store_true",
-                   help="replace DIR if it holds an earlier result (a folder with summary.json)")
+                   help="replace DIR if it is an earlier result folder that escalation wrote and nobody changed "
+                        "(checked against its escalation-manifest.json; anything else is refused)")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the figures (faster); 'escalation plot DIR' can draw them later")
 
@@ -92,7 +114,32 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 
 def load(ref: str, overrides: Sequence[str] = (), days: int | None = None) -> tuple["Scenario", Path | None]:
     """Load a scenario (file or name), apply ``--set`` overrides and ``--days``; validate everything."""
-    return prepare_with_source(ref, days, overrides)
+    scenario, source = prepare_with_source(ref, days, overrides)
+    if overrides:  # a variant: named and labelled as such (folder, figures, resolved YAML, summary)
+        note = f"[variant of {scenario.name} with --set {', '.join(overrides)}] "
+        scenario = scenario.model_copy(update={"name": variant_name(scenario.name, overrides),
+                                               "question": (note + scenario.question)[:2000]})
+    return scenario, source
+
+
+def variant_name(name: str, overrides: Sequence[str]) -> str:
+    """The name of a scenario changed by ``--set``: ``baseline+delay_days=5`` (the last part of each path),
+    or ``baseline+set-<hash>`` when that would be longer than the schema allows.
+
+    >>> variant_name("baseline", ["us.doctrine.proportionate.delay_days=5"])
+    'baseline+delay_days=5'
+    """
+    import hashlib
+
+    parts = []
+    for text in overrides:
+        path, _, value = text.partition("=")
+        parts.append(f"{path.strip().split('.')[-1]}={value.strip()}")
+    full = "+".join([name, *parts])
+    if len(full) <= 80:
+        return full
+    digest = hashlib.sha256("\n".join(overrides).encode("utf-8")).hexdigest()[:8]
+    return f"{name[:66]}+set-{digest}"
 
 
 # --------------------------------------------------------------------------- engines

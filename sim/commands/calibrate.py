@@ -71,6 +71,8 @@ def main(args: argparse.Namespace) -> int:
         out = Path("results") / "calibration-quick" if args.quick else DEFAULT_OUT
     from sim.folders import ResultFolder
 
+    settings.shipped = out.resolve() == DEFAULT_OUT.resolve()
+
     try:
         with ResultFolder(out, overwrite=True, kind="calibration") as tmp:
             outcome = calibrate("baseline", args.targets, seed=args.seed, settings=settings, out=tmp,

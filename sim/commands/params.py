@@ -5,21 +5,18 @@ from __future__ import annotations
 import argparse
 import fnmatch
 
-from typing import TYPE_CHECKING
-
 from sim.commands._common import add_format_option, format_cell, render_table
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.schema import ParamInfo
-
-COLUMNS = ("path", "value", "default", "bounds", "unit", "role", "description")
+COLUMNS = ("path", "value", "default", "bounds", "plausible", "unit", "role", "description", "why")
+TABLE_COLUMNS = tuple(c for c in COLUMNS if c != "why")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "params", help="list every parameter: value, default, bounds, unit, role, description",
         description="List every parameter of SCENARIO (default: the default scenario) with its path (as used "
-                    "by --set), value, default, bounds, unit, role (lever: a US policy choice; uncertainty: "
+                    "by --set), value, default, bounds (legal values), plausible range (what sweeps use by default; 'why' "
+                    "gives its source or reasoning), unit, role (lever: a US policy choice; uncertainty: "
                     "outside US control; setting: run settings and fixed facts) and description.")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or name (default: the schema's "
                    "defaults)")
@@ -48,12 +45,17 @@ def main(args: argparse.Namespace) -> int:
             continue
         if args.format == "table":  # shortened, with a mark when the scenario changes the default
             value = _short(format_cell(value)) + (" *" if value != info.default else "")
-        rows.append({"path": info.path, "value": value, "default": info.default, "bounds": _bounds(info),
-                     "unit": info.unit, "role": info.role, "description": info.description})
+        row = {"path": info.path, "value": value, "default": info.default, "bounds": info.allowed,
+               "plausible": info.plausible_text, "unit": info.unit, "role": info.role,
+               "description": info.description, "why": info.why}
+        if args.format == "table" and info.why:
+            row["description"] = f"{info.description}. Plausible: {info.why}"
+        rows.append(row)
     if args.format == "table":
         title = f"scenario {scenario.name}" if args.scenario else "the default scenario"
         print(f"{len(rows)} parameters of {title}; * marks a value that differs from the default.")
-        print(render_table(rows, COLUMNS, "table", below="description", max_width={"default": 24, "bounds": 40}))
+        print(render_table(rows, TABLE_COLUMNS, "table", below="description",
+                           max_width={"default": 24, "bounds": 40, "plausible": 40}))
     else:
         print(render_table(rows, COLUMNS, args.format))
     return 0
@@ -61,14 +63,3 @@ def main(args: argparse.Namespace) -> int:
 
 def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _bounds(info: ParamInfo) -> str:
-    """The allowed values: choices, true | false, or a numeric interval (empty for text, dates, lists)."""
-    if info.choices is not None:
-        return info.bounds
-    if info.type == "bool":
-        return "true | false"
-    if all(getattr(info, k) is None for k in ("ge", "le", "gt", "lt")):
-        return ""
-    return info.bounds

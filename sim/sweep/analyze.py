@@ -90,6 +90,11 @@ def load_sweep(folder: Path | str) -> Sweep:
         raise InputError(f"{str(folder)!r} holds no manifest.json", path="DIR",
                          allowed="a folder written by 'escalation sweep'")
     manifest = store.read_manifest()
+    damaged = store.damaged_chunks()
+    if damaged:
+        names = ", ".join(store.chunk_name(i) for i in damaged[:5]) + (", ..." if len(damaged) > 5 else "")
+        raise InputError(f"the sweep in {str(folder)!r} has damaged chunks ({names})", path="DIR",
+                         allowed=f"rerun 'escalation sweep SPEC --resume --out {folder}' to run them again")
     runs = store.read_runs()
     if runs.empty:
         raise InputError(f"the sweep in {str(folder)!r} has no finished runs yet", path="DIR")

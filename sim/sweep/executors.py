@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from typing import Any, Callable, Iterable, Iterator
@@ -32,7 +33,21 @@ from sim.errors import InputError
 
 from .work import Chunk, Context, init_worker, run_chunk, run_chunk_in_worker
 
-__all__ = ["InProcess", "Processes", "Dask", "make_executor"]
+__all__ = ["InProcess", "Processes", "Dask", "make_executor", "is_cluster_error", "SCHEDULER_ADDRESS"]
+
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss)://[A-Za-z0-9_.\-\[\]:]+:[0-9]{1,5}$")
+"""A Dask scheduler address (``tcp://HOST:PORT``); ``local`` starts a local cluster."""
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds to reach a Dask scheduler before giving up."""
+
+
+def is_cluster_error(exc: BaseException) -> bool:
+    """An error of the Dask cluster (lost scheduler or workers), not of the model."""
+    from concurrent.futures import CancelledError
+
+    module = type(exc).__module__ or ""
+    return module.startswith(("distributed", "tornado")) or isinstance(exc, (CancelledError, OSError, TimeoutError))
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +125,26 @@ class Processes:
 class Dask:
     name = "dask"
 
-    def __init__(self, ctx: Context, address: str, workers: int, *, timeout: float = 30.0) -> None:
-        self.ctx, self.address, self.workers, self.timeout = ctx, address, max(1, int(workers)), timeout
+    def __init__(self, ctx: Context, address: str, workers: int, *, timeout: float | None = None) -> None:
+        if address != "local" and not SCHEDULER_ADDRESS.match(address):
+            raise InputError(f"{address!r} is not a Dask scheduler address", path="--scheduler",
+                             allowed="tcp://HOST:PORT of a running scheduler, or local")
+        self.ctx, self.address, self.workers = ctx, address, max(1, int(workers))
+        self.timeout = timeout if timeout is not None else CONNECT_TIMEOUT
         self.client: Any = None
         self.cluster: Any = None
+        self._log_level: int | None = None
 
     def __enter__(self) -> "Dask":
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - dask is a dependency
             raise InputError(f"Dask is not installed ({exc})", path="--scheduler") from None
+        # distributed logs a lost scheduler with long tracebacks; the sweep reports it in one line instead
+        quiet = logging.getLogger("distributed")
+        self._log_level = quiet.level
+        if not logging.getLogger("sim").isEnabledFor(logging.DEBUG):
+            quiet.setLevel(logging.CRITICAL)
         if self.address == "local":
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=logging.ERROR)
@@ -128,6 +153,7 @@ class Dask:
             try:
                 self.client = Client(self.address, timeout=self.timeout)
             except (OSError, TimeoutError, ValueError) as exc:
+                logging.getLogger("distributed").setLevel(self._log_level)
                 raise InputError(f"cannot connect to the Dask scheduler at {self.address!r}: {exc}",
                                  path="--scheduler", allowed="tcp://HOST:PORT of a running scheduler, or local"
                                  ) from None
@@ -141,10 +167,14 @@ class Dask:
     def __exit__(self, *exc: Any) -> None:
         try:
             if self.client is not None:
-                self.client.close()
+                self.client.close(timeout=5)
+        except Exception:  # noqa: BLE001 - a lost scheduler cannot be closed; the sweep's error says why
+            pass
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+            if self._log_level is not None:
+                logging.getLogger("distributed").setLevel(self._log_level)
 
     def imap_unordered(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, Result]]:
         from distributed import wait

@@ -13,10 +13,12 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from sim.errors import InputError
+from concurrent.futures.process import BrokenProcessPool
+
+from sim.errors import InputError, RunFailure
 
 from .designs import UNIT, build_design, salib_problem
-from .executors import make_executor
+from .executors import is_cluster_error, make_executor
 from .spec import ResolvedSpec
 from .store import FORMAT, Store
 from .work import Context, Layout, plan_chunks
@@ -127,10 +129,27 @@ def run_sweep(rs: ResolvedSpec, out: Path | str, *, workers: int = 2, scheduler:
     ``on_start(total_runs, runs_to_do)`` and ``on_chunk(runs)`` report progress.
     ``workers=0`` runs in this process; ``scheduler`` selects Dask (``local`` or an address).
     """
+    store = Store(out)
+    created = store.prepare()
+    try:
+        return _run_locked(rs, store, workers=workers, scheduler=scheduler, resume=resume, spec_text=spec_text,
+                           on_start=on_start, on_chunk=on_chunk)
+    except BaseException:
+        if not store.exists():  # it never started (bad spec, no workers, no scheduler): leave nothing behind
+            store.discard(created)
+        raise
+
+
+def _resume_hint(rs: ResolvedSpec, store: Store) -> str:
+    return (f"the finished chunks are kept in {store.root}; continue with: escalation sweep {rs.file or 'SPEC'} "
+            f"--resume --out {store.root}")
+
+
+def _run_locked(rs: ResolvedSpec, store: Store, *, workers: int, scheduler: str | None, resume: bool,
+                spec_text: str | None, on_start: Callable[[int, int], None] | None,
+                on_chunk: Callable[[int], None] | None) -> SweepResult:
     from sim.scenario_io import scenario_hash
 
-    store = Store(out)
-    store.prepare()
     with store.locked():
         new = not store.exists()
         if new:
@@ -159,6 +178,9 @@ def run_sweep(rs: ResolvedSpec, out: Path | str, *, workers: int = 2, scheduler:
         if not design["point"].equals(pd.Series(range(len(design)), name="point")):
             raise InputError(f"{str(store.design_path)!r} is damaged (points out of order)", path="DIR")
         layout = Layout(len(design), rs.spec.replicates, rs.chunk_size)
+        for index in store.damaged_chunks(layout.runs_in, layout.chunks):  # e.g. truncated by a full disk
+            log.warning("chunk %d of %s is damaged; running it again", index, store.root)
+            store.remove_chunk(index)
         done = store.done_chunks()
         todo = [c for c in range(layout.chunks) if c not in done]
         todo_runs = sum(layout.runs_in(c) for c in todo)
@@ -175,11 +197,21 @@ def run_sweep(rs: ResolvedSpec, out: Path | str, *, workers: int = 2, scheduler:
                     if spec_text is not None:
                         store.write_text("spec.yaml", spec_text)
                     store.write_manifest(make_manifest(rs, design, rs.file))
-                for chunk, (runs, series) in ex.imap_unordered(plan_chunks(todo, layout, design, rs.factors)):
-                    store.write_chunk(chunk.index, runs, series)
-                    ran += 1
-                    if on_chunk is not None:
-                        on_chunk(chunk.runs)
+                try:
+                    for chunk, (runs, series) in ex.imap_unordered(plan_chunks(todo, layout, design, rs.factors)):
+                        store.write_chunk(chunk.index, runs, series)
+                        ran += 1
+                        if on_chunk is not None:
+                            on_chunk(chunk.runs)
+                except BrokenProcessPool:
+                    raise RunFailure(f"a worker process died (killed, or out of memory?) after {ran} of "
+                                     f"{len(todo)} chunks; {_resume_hint(rs, store)}") from None
+                except Exception as exc:
+                    if not is_cluster_error(exc):
+                        raise
+                    first = (str(exc).strip().splitlines() or [""])[0][:200]
+                    raise RunFailure(f"lost the Dask cluster ({type(exc).__name__}: {first}) after {ran} of "
+                                     f"{len(todo)} chunks; {_resume_hint(rs, store)}") from None
         return SweepResult(store.root, layout.chunks, ran, total_runs, todo_runs, time.perf_counter() - start,
                            executor.name, executor.workers)
 

@@ -33,22 +33,16 @@ from sim.columns import timeseries_columns
 from sim.engines import ENGINES as RUNNERS
 from sim.errors import Problem, ScenarioError
 from sim.schema import ParamInfo, Scenario, SeriesPoint, Strict, iter_parameters
-from sim.scenario_io import (
-    LineMap,
-    _suggest,
-    _where,
-    loc_to_path,
-    read_yaml_file,
-    resolve_path,
-    load_scenario,
-    validate_data,
-)
+from sim.param_paths import set_value
+from sim.scenario_io import load_scenario, resolve_path
+from sim.validation import validate_data
+from sim.yaml_guard import LineMap, display_path, loc_to_path, read_yaml_file, suggest, where
 
 
 from .outcomes import DEFAULT_OUTCOMES, OUTCOME_NAMES, REACHED, expand_outcomes
 
 __all__ = ["DESIGNS", "ENGINES", "ParameterSpec", "DesignSpec", "TimeseriesSpec", "SweepSpec", "Factor",
-           "ResolvedSpec", "load_spec", "scenario_at", "DEFAULT_CHUNK_SIZE"]
+           "ResolvedSpec", "load_spec", "scenario_at", "factor_kind", "DEFAULT_CHUNK_SIZE"]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 ENGINES = tuple(RUNNERS)
@@ -78,7 +72,8 @@ class ParameterSpec(Strict):
     role: Literal["lever", "uncertainty"] = Field(..., description="lever (US choice) or uncertainty; "
                                                                    "must agree with the schema")
     range: list[float] | None = Field(None, description="[low, high]: sampled continuously (whole numbers "
-                                                        "for integer parameters)")
+                                                        "for integer parameters); default (no range and no "
+                                                        "values): the schema's plausible range")
     values: list[Any] | None = Field(None, description="The values to choose from (numbers, true/false or "
                                                        "choices)")
     levels: int | None = Field(None, ge=2, le=1000, description="Grid design: levels of this range "
@@ -231,15 +226,6 @@ class ResolvedSpec:
 # --------------------------------------------------------------------------- scenario of a design point
 
 
-def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set a value in scenario data by an ``iter_parameters`` path (list items addressed by id)."""
-    *parents, last = path.split(".")
-    node: Any = data
-    for seg in parents:
-        node = next(item for item in node if item.get("id") == seg) if isinstance(node, list) else node[seg]
-    node[last] = value
-
-
 def point_data(base_data: dict[str, Any], factors: Sequence[Factor], values: Sequence[Any]) -> dict[str, Any]:
     """Scenario data of one design point: the base data with each factor set to its value."""
     data = copy.deepcopy(base_data)
@@ -252,7 +238,7 @@ def point_data(base_data: dict[str, Any], factors: Sequence[Factor], values: Seq
             v = float(v)
         elif f.kind == "bool":
             v = bool(v)
-        _set_path(data, f.path, v)
+        set_value(data, f.path, v, Scenario)
     return data
 
 
@@ -277,7 +263,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def add(self, loc: tuple, message: str, allowed: str | None = None) -> None:
-        file, line = _where(self.lines, loc, self.file)
+        file, line = where(self.lines, loc, self.file)
         self.problems.append(Problem(file, line, loc_to_path(loc), message, allowed))
 
 
@@ -285,7 +271,7 @@ def _schema_parameters(base: Scenario) -> dict[str, ParamInfo]:
     return {info.path: info for info, _ in iter_parameters(base)}
 
 
-def _factor_kind(info: ParamInfo) -> str | None:
+def factor_kind(info: ParamInfo) -> str | None:
     if info.path.startswith("drivers.") and info.type == "list":
         return "driver"
     if info.choices is not None:
@@ -307,15 +293,15 @@ def _check_parameter(ck: _Checker, i: int, p: ParameterSpec, known: dict[str, Pa
     loc = ("parameters", i)
     info = known.get(p.path)
     if info is None:
-        guess = _suggest(p.path, list(known))
+        guess = suggest(p.path, list(known))
         if guess is None:  # a wrong first part: try matching the last parts
             tail = p.path.split(".")[-1]
-            guess = _suggest(tail, [k.split(".")[-1] for k in known])
+            guess = suggest(tail, [k.split(".")[-1] for k in known])
             guess = next((k for k in known if guess and k.endswith("." + guess)), None)
         ck.add(loc + ("path",), f"unknown parameter {p.path!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                "a parameter path as listed by 'escalation params', e.g. us.doctrine.precision.p_destroy")
         return None
-    kind = _factor_kind(info)
+    kind = factor_kind(info)
     if info.role == "setting":
         ck.add(loc + ("path",), f"{p.path} is a run setting, not a lever or an uncertainty; it cannot be varied",
                "fix it for every run with 'set:' instead")
@@ -329,10 +315,17 @@ def _check_parameter(ck: _Checker, i: int, p: ParameterSpec, known: dict[str, Pa
                                 f"schema, not {'a lever' if p.role == 'lever' else 'an uncertainty'}", info.role)
         return None
     bound_info = driver_value if kind == "driver" else info
-    if (p.range is None) == (p.values is None):
-        ck.add(loc, "give either 'range: [low, high]' or 'values: [...]'" if p.range is None
-               else "give 'range' or 'values', not both")
+    if p.range is not None and p.values is not None:
+        ck.add(loc, "give 'range' or 'values', not both")
         return None
+    if p.range is None and p.values is None:  # the schema's plausible range (see 'escalation params')
+        if info.plausible is not None:
+            p = p.model_copy(update={"range": list(info.plausible)})
+        elif info.plausible_values is not None:
+            p = p.model_copy(update={"values": list(info.plausible_values)})
+        else:
+            ck.add(loc, f"{p.path} has no plausible range in the schema; give 'range: [low, high]' or 'values'")
+            return None
     if p.levels is not None and (design != "grid" or p.range is None):
         ck.add(loc + ("levels",), "'levels' of a parameter applies only to a range in a grid design")
         return None
@@ -389,7 +382,7 @@ def _check_parameter(ck: _Checker, i: int, p: ParameterSpec, known: dict[str, Pa
 
 def _check_design(ck: _Checker, d: DesignSpec, n_factors: int) -> None:
     if d.kind not in DESIGNS:
-        guess = _suggest(d.kind, DESIGNS)
+        guess = suggest(d.kind, DESIGNS)
         ck.add(("design", "kind"), f"unknown design {d.kind!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                ", ".join(DESIGNS))
         return
@@ -480,10 +473,8 @@ def load_spec(path: str | Path, *, points: int | None = None, replicates: int | 
 
     Raises :class:`ScenarioError` listing every problem with its file and line.
     """
-    from sim.scenario_io import _display
-
     path = Path(path)
-    file = _display(path)
+    file = display_path(path)
     raw, lines = read_yaml_file(path)
     if raw is None:
         raise ScenarioError.single("the spec is empty; expected keys such as 'scenario', 'parameters', 'design'",
@@ -535,7 +526,7 @@ def load_spec(path: str | Path, *, points: int | None = None, replicates: int | 
 
     for i, name in enumerate(spec.outcomes):
         if name != "reached" and name not in OUTCOME_NAMES:
-            guess = _suggest(name, [*OUTCOME_NAMES, "reached"])
+            guess = suggest(name, [*OUTCOME_NAMES, "reached"])
             ck.add(("outcomes", i), f"unknown outcome {name!r}" + (f"; did you mean {guess!r}?" if guess else ""),
                    ", ".join([*(n for n in OUTCOME_NAMES if n not in REACHED), "reached", "reached_<rung>"]))
     outcomes = expand_outcomes([n for n in spec.outcomes if n == "reached" or n in OUTCOME_NAMES])
@@ -545,7 +536,7 @@ def load_spec(path: str | Path, *, points: int | None = None, replicates: int | 
         allowed = timeseries_columns([g.id for g in base.militia.groups])
         for i, col in enumerate(spec.timeseries.columns):
             if col not in allowed:
-                guess = _suggest(col, allowed)
+                guess = suggest(col, allowed)
                 ck.add(("timeseries", "columns", i),
                        f"unknown column {col!r}" + (f"; did you mean {guess!r}?" if guess else ""), ", ".join(allowed))
             elif col not in ts_cols:

@@ -29,7 +29,7 @@ import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -41,6 +41,19 @@ __all__ = ["FORMAT", "Store"]
 
 FORMAT = "escalation-sweep/1"
 _CHUNK = re.compile(r"^chunk-(\d{6,})\.parquet$")
+
+
+_MANIFEST_KEYS: dict[str, type | tuple[type, ...]] = {
+    "spec_hash": str, "spec": dict, "scenario.hash": str, "seed": int, "replicates": int, "runs": int,
+    "chunk_size": int, "design.kind": str, "design.points": int, "design.parameters": list, "outcomes": list,
+}
+"""What a sweep manifest must hold (dotted keys) to be read, analysed or resumed."""
+
+
+def _get(data: Any, dotted: str) -> Any:
+    for key in dotted.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def _fsync_dir(path: Path) -> None:
@@ -84,8 +97,11 @@ class Store:
     def exists(self) -> bool:
         return self.manifest_path.is_file()
 
-    def prepare(self) -> None:
-        """Create the folder (and parents); refuse a non-empty folder that is not a sweep."""
+    def prepare(self) -> list[Path]:
+        """Create the folder (and parents); refuse a non-empty folder that is not a sweep.
+
+        Returns what it created (folders, and the lock file to come), for :meth:`discard`.
+        """
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"{str(self.root)!r} is a file, not a folder", path="--out")
         if self.root.is_dir() and not self.exists():
@@ -93,10 +109,25 @@ class Store:
             if any(p.name not in ("runs", "timeseries") or not p.is_dir() or any(p.iterdir()) for p in others):
                 raise InputError(f"the folder {str(self.root)!r} is not empty and holds no sweep (no manifest.json)",
                                  path="--out", allowed="a new or empty folder, or a sweep folder with --resume")
+        created = [p for p in (self.runs_dir, self.root, *self.root.parents) if not p.exists()]
+        created += [self.root / ".lock"] if not (self.root / ".lock").exists() else []
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            self.discard(created)
             raise InputError(f"cannot write to {str(self.root)!r}: {exc.strerror or exc}", path="--out") from None
+        return created
+
+    def discard(self, created: list[Path]) -> None:
+        """Remove what :meth:`prepare` created, if still empty (a sweep that never started leaves nothing)."""
+        for p in sorted(created, key=lambda q: len(q.parts), reverse=True):
+            try:
+                if p.is_dir() and not p.is_symlink():
+                    p.rmdir()
+                elif p.name == ".lock" and p.is_file() and p.stat().st_size == 0:
+                    p.unlink()
+            except OSError:
+                pass
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -134,19 +165,56 @@ class Store:
         _atomic_write_bytes(self.manifest_path, text.encode("utf-8"))
 
     def read_manifest(self) -> dict[str, Any]:
+        """The manifest; InputError if it is unreadable or lacks what reading and resuming need."""
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read {str(self.manifest_path)!r}: {exc}", path="DIR") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise InputError(f"{str(self.manifest_path)!r} is not a sweep manifest ({FORMAT})", path="DIR")
+        missing = [key for key, kind in _MANIFEST_KEYS.items() if not isinstance(_get(data, key), kind)]
+        if missing:
+            raise InputError(f"{str(self.manifest_path)!r} is damaged: {', '.join(missing)} missing or of the "
+                             "wrong type", path="DIR", allowed="a folder written by 'escalation sweep' (or start "
+                                                              "the sweep again in a new folder)")
         return data
 
     def write_design(self, design: pd.DataFrame) -> None:
         self._write_table(self.design_path, pa.Table.from_pandas(design, preserve_index=False))
 
     def read_design(self) -> pd.DataFrame:
-        return pd.read_parquet(self.design_path)
+        """The design table; InputError if it is missing or unreadable."""
+        try:
+            design = pd.read_parquet(self.design_path)
+        except FileNotFoundError:
+            raise InputError(f"the sweep in {str(self.root)!r} has no design.parquet", path="DIR",
+                             allowed="a folder written by 'escalation sweep' (or start the sweep again in a "
+                                     "new folder)") from None
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise InputError(f"{str(self.design_path)!r} is damaged: {str(exc).splitlines()[0] if str(exc) else exc}",
+                             path="DIR", allowed="start the sweep again in a new folder") from None
+        if "point" not in design.columns:
+            raise InputError(f"{str(self.design_path)!r} is damaged (no 'point' column)", path="DIR")
+        return design
+
+    def damaged_chunks(self, runs_in: Callable[[int], int] | None = None, chunks: int | None = None) -> list[int]:
+        """Finished chunks whose runs file is unreadable (e.g. truncated) or, given the layout
+        (``runs_in(chunk)``, ``chunks``), holds the wrong number of rows or lies outside it."""
+        bad = []
+        for index in sorted(self.done_chunks()):
+            try:
+                rows = pq.read_metadata(self.runs_dir / self.chunk_name(index)).num_rows
+            except (OSError, pa.ArrowException):
+                bad.append(index)
+                continue
+            if runs_in is not None and chunks is not None and (index >= chunks or rows != runs_in(index)):
+                bad.append(index)
+        return bad
+
+    def remove_chunk(self, index: int) -> None:
+        """Delete one chunk's files (the runs file first: the chunk is then no longer done)."""
+        for d in (self.runs_dir, self.ts_dir):
+            (d / self.chunk_name(index)).unlink(missing_ok=True)
 
     def write_text(self, name: str, text: str) -> None:
         _atomic_write_bytes(self.root / name, text.encode("utf-8"))

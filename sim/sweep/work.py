@@ -19,13 +19,25 @@ Seeds
 * ``mesa``: run ``k`` uses ``numpy.random.default_rng(SeedSequence(seed,
   spawn_key=(k,)))`` (as :func:`sim.runner.replicate_seeds`): every run has its
   own stream.
-* ``ensemble``: a batch draws from one generator,
-  ``default_rng(SeedSequence([seed, k0, n]))`` with ``k0 = p * R + r0`` its first
-  run and ``n = r1 - r0`` its size (:func:`sim.ensemble.block_rng`, called with
-  ``first_replicate=k0``).  The batches are a function of the spec alone.
+* ``ensemble``: the batches of a chunk whose design points differ only in
+  parameters that may vary per replicate (:func:`sim.dynamics.varies_per_replicate`:
+  numeric parameters the day reads) run as ONE engine call, design points x
+  replicates on the replicate axis, each run with its point's values
+  (:class:`sim.dynamics.Params`).  Batches are grouped by the values of the
+  other factors (booleans, choices, drivers, layout); a group draws from
+  ``default_rng(SeedSequence([seed, k0, n]))`` with ``k0`` its first run and
+  ``n`` its number of runs (:func:`sim.ensemble.block_rng`), in sub-calls of at
+  most :data:`sim.ensemble.BLOCK` runs.  A group of one batch is the same call
+  as the plain :func:`sim.ensemble.run_ensemble` with ``first_replicate=k0``.  The chunks and groups are a
+  function of the spec alone.
 
 Either way a run's result depends only on the spec, never on the executor,
 the number of workers or the order in which chunks finish.
+
+Every design point is validated: the first of a group as a whole scenario, the
+others by validating the blocks their per-replicate factors live in (the same
+pydantic models, a fraction of the cost), so cross-field rules such as
+``irgc_share + iran_share < 1`` still name the offending point.
 """
 
 from __future__ import annotations
@@ -157,35 +169,148 @@ def _run_batch(ctx: Context, scenario: Any, k0: int, n: int) -> tuple[pd.DataFra
     return horizon_table(ts), ts
 
 
+def _vector_factors(ctx: Context) -> list[int]:
+    """Indices of the factors the ensemble engine can take as one value per run."""
+    if ctx.engine != "ensemble":
+        return []
+    from sim.dynamics import varies_per_replicate
+
+    return [i for i, f in enumerate(ctx.factors) if f.kind in ("float", "int") and varies_per_replicate(f.path)]
+
+
+def _block_class(parents: Sequence[str]) -> type:
+    """The pydantic model holding a parameter, from its parent path."""
+    from pydantic import BaseModel
+
+    from sim.schema import Scenario
+
+    cls: Any = Scenario
+    for seg in parents:
+        if isinstance(cls, type) and issubclass(cls, BaseModel) and seg in cls.model_fields:
+            ann = cls.model_fields[seg].annotation
+            cls = getattr(ann, "__args__", (ann,))[0] if getattr(ann, "__origin__", None) is list else ann
+        # otherwise ``seg`` is a list item's id: the class stays the item's class
+    return cls
+
+
+def _node(data: Any, parents: Sequence[str]) -> dict[str, Any]:
+    for seg in parents:
+        data = next(item for item in data if item.get("id") == seg) if isinstance(data, list) else data[seg]
+    return data
+
+
+def _check_points(ctx: Context, vec: list[int], values: Sequence[Sequence[Any]]) -> None:
+    """Validate the per-run factors of design points by validating the blocks they live in."""
+    blocks: dict[tuple[str, ...], list[int]] = {}
+    for i in vec:
+        blocks.setdefault(tuple(ctx.factors[i].path.split(".")[:-1]), []).append(i)
+    for parents, members in blocks.items():
+        cls = _block_class(parents)
+        base = _node(ctx.base_data, parents)
+        for vals in values:
+            data = dict(base)
+            for i in members:
+                f = ctx.factors[i]
+                data[f.path.rsplit(".", 1)[1]] = int(vals[i]) if f.kind == "int" else float(vals[i])
+            try:
+                cls.model_validate(data)
+            except Exception:
+                scenario_at(ctx.base_data, ctx.factors, vals)  # raises the located error of this point
+                raise
+
+
+def _run_group(ctx: Context, vec: list[int], batches: list[tuple[int, int, int]],
+               values: list[tuple[Any, ...]]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Batches of design points that differ only in per-run factors, as one engine call (see the module doc)."""
+    from sim.compiled import compile_scenario
+    from sim.ensemble import BLOCK, EnsembleEngine, block_rng
+
+    R = ctx.replicates
+    scenario = scenario_at(ctx.base_data, ctx.factors, values[0])
+    _check_points(ctx, vec, values[1:])
+    runs = np.concatenate([np.arange(p * R + r0, p * R + r1, dtype=np.int64) for p, r0, r1 in batches])
+    sizes = [r1 - r0 for _, r0, r1 in batches]
+    per_run = {ctx.factors[i].path: np.repeat(np.array([v[i] for v in values], dtype=float), sizes) for i in vec}
+    c = compile_scenario(scenario)
+    outs, series = [], []
+    k0 = int(runs[0])
+    for lo in range(0, runs.size, BLOCK):
+        m = min(BLOCK, runs.size - lo)
+        eng = EnsembleEngine(c, m, block_rng(ctx.seed, k0 + lo, m), table=bool(ctx.ts_columns),
+                             params={k: v[lo:lo + m] for k, v in per_run.items()}).run()
+        ids = runs[lo:lo + m]
+        out = eng.outcomes()
+        out["replicate"] = ids
+        outs.append(out)
+        if ctx.ts_columns:
+            ts = eng.timeseries()
+            ts["replicate"] = ids[ts["replicate"].to_numpy()]
+            series.append(ts)
+    return (pd.concat(outs, ignore_index=True), pd.concat(series, ignore_index=True) if series else None)
+
+
+def _results(ctx: Context, chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Outcomes of every run of a chunk in run order (``replicate`` = run number) and its kept per-day rows."""
+    vec = _vector_factors(ctx)
+    fixed = [i for i in range(len(ctx.factors)) if i not in vec]
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for b, values in enumerate(chunk.values):
+        groups.setdefault(tuple(values[i] for i in fixed) if vec else (b,), []).append(b)
+    outs, series = [], []
+    for members in groups.values():
+        batches = [chunk.batches[b] for b in members]
+        values = [chunk.values[b] for b in members]
+        if vec:
+            out, ts = _run_group(ctx, vec, batches, values)
+        else:
+            (p, r0, r1), = batches
+            out, ts = _run_batch(ctx, scenario_at(ctx.base_data, ctx.factors, values[0]), p * ctx.replicates + r0,
+                                 r1 - r0)
+        outs.append(out)
+        if ts is not None:
+            series.append(ts[ts["day"].isin(sample_days(_days(ctx, values[0]), ctx.ts_every))])
+    out = pd.concat(outs, ignore_index=True) if len(outs) > 1 else outs[0]
+    if len(outs) > 1:  # groups interleave: back to run order
+        out = out.sort_values("replicate", kind="stable", ignore_index=True)
+    ts = None
+    if series:
+        ts = pd.concat(series, ignore_index=True).sort_values(["replicate", "day"], kind="stable", ignore_index=True)
+    return out, ts
+
+
 def run_chunk(ctx: Context, chunk: Chunk) -> tuple[pa.Table, pa.Table | None]:
     """Run one chunk; return its runs table and its time-series table (None if none is kept)."""
     R = ctx.replicates
-    frames, ts_frames = [], []
-    for (point, r0, r1), values in zip(chunk.batches, chunk.values):
-        k0 = point * R + r0
-        scenario = scenario_at(ctx.base_data, ctx.factors, values)
-        out, ts = _run_batch(ctx, scenario, k0, r1 - r0)
-        frame = pd.DataFrame({"run": np.arange(k0, k0 + r1 - r0, dtype=np.int64),
-                              "point": np.int64(point), "replicate": np.arange(r0, r1, dtype=np.int64)})
-        for f, v in zip(ctx.factors, values):
-            frame[f.path] = pd.array([v] * len(frame), dtype=f.dtype)
-        if not np.array_equal(out["replicate"].to_numpy(), frame["run"].to_numpy()):
-            raise RuntimeError(f"the {ctx.engine} engine returned runs {k0}..{k0 + r1 - r0 - 1} out of order")
-        frames.append(pd.concat([frame, standardize(out, list(ctx.outcomes))], axis=1))
-        if ts is not None:
-            keep = ts[ts["day"].isin(sample_days(scenario.days, ctx.ts_every))]
-            run = keep["replicate"].to_numpy(np.int64)
-            part = pd.DataFrame({"run": run, "point": np.int64(point), "replicate": run - point * R,
-                                 "day": keep["day"].to_numpy(np.int64)})
-            for col in ctx.ts_columns:
-                part[col] = keep[col].to_numpy()
-            ts_frames.append(part)
-    runs = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), schema=runs_schema(ctx), preserve_index=False)
+    out, ts = _results(ctx, chunk)
+    sizes = np.array([r1 - r0 for _, r0, r1 in chunk.batches])
+    points = np.array([p for p, _, _ in chunk.batches], dtype=np.int64)
+    replicate = np.concatenate([np.arange(r0, r1, dtype=np.int64) for _, r0, r1 in chunk.batches])
+    run = np.repeat(points, sizes) * R + replicate
+    if not np.array_equal(out["replicate"].to_numpy(), run):
+        raise RuntimeError(f"the {ctx.engine} engine returned the runs of chunk {chunk.index} out of order")
+    frame = pd.DataFrame({"run": run, "point": np.repeat(points, sizes), "replicate": replicate})
+    for j, f in enumerate(ctx.factors):
+        col = np.empty(len(chunk.values), dtype=object)
+        col[:] = [v[j] for v in chunk.values]
+        frame[f.path] = pd.array(np.repeat(col, sizes).tolist(), dtype=f.dtype)
+    frame = pd.concat([frame, standardize(out, list(ctx.outcomes))], axis=1)
+    runs = pa.Table.from_pandas(frame, schema=runs_schema(ctx), preserve_index=False)
     series = None
     if ctx.ts_columns:
-        series = pa.Table.from_pandas(pd.concat(ts_frames, ignore_index=True), schema=timeseries_schema(ctx),
-                                      preserve_index=False)
+        k = ts["replicate"].to_numpy(np.int64)
+        part = pd.DataFrame({"run": k, "point": k // R, "replicate": k % R, "day": ts["day"].to_numpy(np.int64)})
+        for col_name in ctx.ts_columns:
+            part[col_name] = ts[col_name].to_numpy()
+        series = pa.Table.from_pandas(part, schema=timeseries_schema(ctx), preserve_index=False)
     return runs, series
+
+
+def _days(ctx: Context, values: Sequence[Any]) -> int:
+    """The horizon of a design point (a factor may set ``days``)."""
+    for f, v in zip(ctx.factors, values):
+        if f.path == "days":
+            return int(v)
+    return int(ctx.base_data["days"])
 
 
 # --------------------------------------------------------------------------- worker processes
