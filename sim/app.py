@@ -1,4 +1,4 @@
-"""The web page for policy students: a Solara page over the escalation model, built from Mesa's visualization.
+"""The web page for policy students: a Solara page over the escalation model (a Mesa model).
 
 Serve it with one of::
 
@@ -8,13 +8,14 @@ Serve it with one of::
 
 and open http://127.0.0.1:8765.  See ``docs/app.md``.
 
-The page uses Mesa's ``ModelController`` (Reset, play/pause, Step) and
-``update_counter``, with its own sidebar and named tabs: Mesa's ``SolaraViz``
-names tabs "Page 0, 1, 2", shows framework settings ("Use Threads", render
-and play intervals) and cannot show a control's range, meaning or a message
-about a refused value.  Controls come from :mod:`sim.app_controls` (made from
-the schema and checked against it); the tabs from :mod:`sim.app_views`
-(this run), :mod:`sim.app_ensemble` (many runs, compare with baseline).
+The page is built on Solara with its own sidebar, tabs and play loop rather than
+Mesa's ``SolaraViz``: that page names its tabs "Page 0, 1, 2", shows framework
+settings ("Use Threads", render and play intervals), cannot show a control's
+range, meaning or a message about a refused value, and its play button showed
+only the end of the run with the installed Solara (see docs/app.md).  Controls
+and Reset/Play/Step come from :mod:`sim.app_controls` (made from the schema and
+checked against it); the tabs from :mod:`sim.app_views` (this run) and
+:mod:`sim.app_ensemble` (many runs, compare with baseline).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class AppModel(EscalationModel):
             or anything :func:`sim.scenario_io.load_scenario` accepts).
         seed: the random seed (a whole number >= 0, or its text).
         **kwargs: controls: keywords (:func:`sim.app_controls.control_name` of a
-            schema path) and values (Mesa's ModelController passes them so).
+            schema path) and values, as :class:`sim.app_controls.RunController` passes them.
 
     Controls equal to the scenario's value are left out; the others become
     ``overrides``.  The random generator is seeded like replicate 0 of

@@ -102,20 +102,24 @@ def _marker_boxes(ax: Any, points: Sequence[tuple[float, float]], size: float = 
     return [Bbox.from_extents(x - size, y - size, x + size, y + size) for x, y in xy]
 
 
-def recent_fighting(model: Any, days: int = RECENT_DAYS) -> tuple[Counter, Counter]:
-    """(group id, base id) -> attacks and facility name -> strikes over the last ``days`` days."""
+def recent_attacks(model: Any, days: int = RECENT_DAYS) -> Counter:
+    """(group id, base id) -> attack events over the last ``days`` days (an event may name several bases)."""
     attacks: Counter = Counter()
-    strikes: Counter = Counter()
     first = model.day - days + 1
     for event in reversed(model.events):
         day, actor, kind, target = event[0], event[1], event[2], event[3]
         if day < first:
             break
         if kind == "attack":
-            attacks[(actor, target)] += 1
-        elif actor == "US" and ":" in str(target):
-            strikes[target] += 1
-    return attacks, strikes
+            for base in str(target).split("+"):
+                attacks[(actor, base)] += 1
+    return attacks
+
+
+def recently_struck(model: Any, days: int = RECENT_DAYS) -> list[Any]:
+    """The facilities struck in the last ``days`` days."""
+    last = model.fac_last_struck
+    return [f for f in model.facilities if model.day >= 0 and model.day - last[f.index] < days]
 
 
 def map_frame(model: Any, _: Any = None, size: tuple[float, float] = (8.4, 5.0), dpi: int = 100) -> Figure:
@@ -178,7 +182,7 @@ def map_frame(model: Any, _: Any = None, size: tuple[float, float] = (8.4, 5.0),
 def map_fill(model: Any, fig: Figure) -> None:
     """The state of the run: facilities by state, bases (attack counts), the last days' attacks and strikes."""
     ax = fig.axes[0]
-    attacks, strikes = recent_fighting(model) if model.day >= 0 else (Counter(), Counter())
+    attacks = recent_attacks(model) if model.day >= 0 else Counter()
     bases = {b.base_id: b for b in model.bases}
     groups = {g.id: g for g in model.scenario.militia.groups}
     for (gid, bid), n in attacks.items():
@@ -193,10 +197,10 @@ def map_fill(model: Any, fig: Figure) -> None:
         if sel:
             ax.scatter([f.lon for f in sel], [f.lat for f in sel], marker=marker, s=20,
                        c=[STATE_COLOURS[f.state] for f in sel], edgecolors="white", linewidths=0.5, zorder=3)
-    hit = [f for f in facs if f.name in strikes]
+    hit = recently_struck(model)
     if hit:
-        ax.scatter([f.lon for f in hit], [f.lat for f in hit], s=[90 + 40 * min(strikes[f.name], 4) for f in hit],
-                   facecolors="none", edgecolors=STRIKE_COLOUR, linewidths=1.6, zorder=3.5, gid="strikes")
+        ax.scatter([f.lon for f in hit], [f.lat for f in hit], s=110, facecolors="none", edgecolors=STRIKE_COLOUR,
+                   linewidths=1.6, zorder=3.5, gid="strikes")
     hot = {bid for _, bid in attacks}
     blist = list(model.bases)
     ax.scatter([b.lon for b in blist], [b.lat for b in blist], marker="s",

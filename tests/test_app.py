@@ -259,8 +259,10 @@ def test_every_live_figure_draws_whole_and_by_blitting():
             assert [len(ax.get_children()) for ax in canvases[name].fig.axes] == frame_artists[name], name
         table = views.events_table_html(m)
         assert table.count("<tr>") == 1 + min(views.EVENT_ROWS, len(m.events))
-        m.log("test", "note", "<b>", "ok", "a & b")
-        assert "&lt;b&gt;" in views.events_table_html(m) and "a &amp; b" in views.events_table_html(m)
+        from types import SimpleNamespace
+
+        hostile = SimpleNamespace(events=[(0, "test", "note", "<b>", "ok", "a & b")], c=m.c)
+        assert "&lt;b&gt;" in views.events_table_html(hostile) and "a &amp; b" in views.events_table_html(hostile)
     finally:
         app.release_model(m)
 
@@ -766,3 +768,24 @@ def test_docs_describe_the_page_as_it_is():
     for image in re.findall(r"\]\((docs/img/app[^)]*)\)", readme):
         assert (ROOT / image).is_file(), image
     assert "**Page 0" not in text and "Render Interval" not in text  # the old SolaraViz page
+
+
+def test_map_shows_the_last_week_of_attacks_and_strikes():
+    m = app.AppModel(scenario=Scenario())
+    try:
+        while not app_map.recently_struck(m) and m.running:
+            m.step()
+        struck = app_map.recently_struck(m)
+        assert struck and all(m.day - m.fac_last_struck[f.index] < app_map.RECENT_DAYS for f in struck)
+        attacks = app_map.recent_attacks(m)
+        bases = {b.base_id for b in m.bases}
+        groups = {g.id for g in m.scenario.militia.groups}
+        assert attacks and all(g in groups and b in bases for g, b in attacks)
+        fig = views.draw_map(m)
+        ax = fig.axes[0]
+        rings = [c for c in ax.collections if c.get_gid() == "strikes"]
+        assert len(rings) == 1 and len(rings[0].get_offsets()) == len(struck)
+        arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+        assert len(arrows) == sum(1 for g, b in attacks)
+    finally:
+        app.release_model(m)
