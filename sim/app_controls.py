@@ -370,7 +370,10 @@ def RunController(model: solara.Reactive, make_model: Callable[[], Any], days_pe
             start = time.monotonic()
             drawn.clear()
             step()
-            drawn.wait(timeout=30.0)
+            # wait in short slices: pausing re-renders this component, and solara stops this thread then
+            # (it may wait for it), so a long wait here would hold the pause up
+            while not drawn.wait(0.05) and not cancel.is_set() and time.monotonic() - start < 30.0:
+                pass
             cancel.wait(max(0.01, play_interval - (time.monotonic() - start)))
         if not cancel.is_set():
             playing.set(False)

@@ -682,7 +682,7 @@ def test_play_advances_and_pauses(watched):
         page.wait_for_timeout(100)
     page.get_by_role("button", name="\u275a\u275a").click()
     assert changes >= 3, changes  # several updates while playing (the rate is measured in benchmarks/)
-    page.get_by_role("button", name="\u25b6").wait_for()
+    page.get_by_role("button", name="\u25b6").wait_for(timeout=60_000)
     page.wait_for_timeout(1000)  # a step under way when pause was pressed ends
     paused = w.steps()
     page.wait_for_timeout(1500)
