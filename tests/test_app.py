@@ -508,7 +508,7 @@ class Watched:
     def image(self, name: str) -> bytes:
         return self.page.locator(f"img.esc-img-{name}").screenshot()
 
-    def image_changed(self, name: str, old: bytes, timeout: float = 20.0) -> bytes:
+    def image_changed(self, name: str, old: bytes, timeout: float = 60.0) -> bytes:
         """The image once it differs from ``old`` (the server sends it shortly after the day count)."""
         deadline = time.monotonic() + timeout
         new = self.image(name)
@@ -592,11 +592,11 @@ def test_bad_seed_and_out_of_range_value_show_messages_and_the_page_keeps_steppi
     page = w.page
     w.type_value(".esc-control-seed", "-1")
     message = page.locator(".esc-control-seed .esc-message")
-    message.wait_for(timeout=20_000)
+    message.wait_for(timeout=60_000)
     assert "random seed" in message.inner_text() and "too small" in message.inner_text()
     tension = _control_css(TENSION)
     w.type_value(tension, "99")
-    page.locator(f"{tension} .esc-message").wait_for(timeout=20_000)
+    page.locator(f"{tension} .esc-message").wait_for(timeout=60_000)
     text = page.inner_text(f"{tension} .esc-message")
     assert "out of range" in text and "<= 5" in text
     assert "2 controls refused a value" in page.inner_text(".esc-pending")
@@ -608,7 +608,7 @@ def test_bad_seed_and_out_of_range_value_show_messages_and_the_page_keeps_steppi
     assert w.step() == app.RENDER_INTERVAL
     # a good value clears the message
     w.type_value(".esc-control-seed", "5")
-    page.locator(".esc-control-seed .esc-message").wait_for(state="detached", timeout=20_000)
+    page.locator(".esc-control-seed .esc-message").wait_for(state="detached", timeout=60_000)
     w.no_traceback()
     assert w.errors == [], w.errors
 
@@ -627,7 +627,7 @@ def test_control_reset_and_step_change_the_model_and_the_plots(watched, tmp_path
     # move a control (tension weight to its maximum) by typing, then Reset and Step
     top = schema_info()[TENSION][0].le
     w.type_value(_control_css(TENSION), f"{top:g}")
-    page.locator(".esc-pending").wait_for(timeout=20_000)
+    page.locator(".esc-pending").wait_for(timeout=60_000)
     assert "Reset" in page.inner_text(".esc-pending")
     page.get_by_role("button", name="Reset").click()
     w.expect_text("Days run: 0 of 365")
@@ -695,7 +695,7 @@ def test_compare_tab_makes_a_difference_table(watched):
     w = watched.open()
     page = w.page
     page.locator(_control_css("us.doctrine.campaign.enabled")).get_by_role("checkbox").click(force=True)
-    page.locator(".esc-pending").wait_for(timeout=20_000)
+    page.locator(".esc-pending").wait_for(timeout=60_000)
     page.get_by_role("button", name="Reset").click()
     w.expect_text("Days run: 0 of 365")
     page.get_by_role("tab", name="Compare with baseline").click()
@@ -703,7 +703,7 @@ def test_compare_tab_makes_a_difference_table(watched):
     box.wait_for()
     box.fill("0")
     box.press("Enter")
-    page.locator(".esc-view-compare .esc-message").wait_for(timeout=20_000)
+    page.locator(".esc-view-compare .esc-message").wait_for(timeout=60_000)
     assert "out of range" in page.inner_text(".esc-view-compare .esc-message")
     box.fill("30")
     box.press("Enter")
