@@ -528,7 +528,13 @@ class Watched:
             self.page.get_by_role("button", name="Step").click()
             n += app.RENDER_INTERVAL
             self.expect_text(f"Days run: {n} of 365")
+            self.expect_status("day", f"{n} of 365 days run")  # the tab is drawn after the day counter
         return n
+
+    def expect_status(self, key: str, text: str, timeout: float = 60_000) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(f".esc-status-{key}")).to_contain_text(text, timeout=timeout)
 
     def type_value(self, css: str, text: str) -> None:
         box = self.page.locator(f"{css} input:not([readonly])").first
