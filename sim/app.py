@@ -1,222 +1,73 @@
-"""The web page for policy students: a Mesa SolaraViz page over the escalation model.
+"""The web page for policy students: a Solara page over the escalation model (a Mesa model).
 
 Serve it with one of::
 
+    escalation app [SCENARIO] [--port 8765]
     python -m sim.app [SCENARIO] [--port 8765] [--host 127.0.0.1]
-    python -c "from sim.app import serve; serve('baseline', 8765)"
-    ESCALATION_APP_SCENARIO=baseline solara run sim.app:page --production   # solara's own runner
+    solara run sim/app.py            # solara's own runner (also sim.app:page); scenario from $ESCALATION_APP_SCENARIO
 
-and open http://127.0.0.1:8765.  See ``docs/app.md`` (also for the environment
-solara's own runner needs to stay offline).
+and open http://127.0.0.1:8765.  See ``docs/app.md``.
 
-The controls in the sidebar are generated from :mod:`sim.schema` (default,
-bounds, unit and description come from there; nothing is written twice) for
-the curated list :data:`CONTROL_PATHS`.  SolaraViz makes a new model from the
-controls when Reset is pressed; :class:`AppModel` turns them into dotted
-``path=value`` overrides of the scenario the page was started with.
+The page is built on Solara with its own sidebar, tabs and play loop rather than
+Mesa's ``SolaraViz``: that page names its tabs "Page 0, 1, 2", shows framework
+settings ("Use Threads", render and play intervals), cannot show a control's
+range, meaning or a message about a refused value, and its play button showed
+only the end of the run with the installed Solara (see docs/app.md).  Controls
+and Reset/Play/Step come from :mod:`sim.app_controls` (made from the schema and
+checked against it); the tabs from :mod:`sim.app_views` (this run) and
+:mod:`sim.app_ensemble` (many runs, compare with baseline).
 """
 
 from __future__ import annotations
 
-# app_views sets solara's environment (no telemetry, local assets): import it before solara
-from . import app_views as views  # isort: skip
+# absolute imports: `solara run sim/app.py` runs this file outside the package
+from sim import app_env  # noqa: F401  isort: skip  (before solara)
 
-import argparse
-import dataclasses
-import datetime as dt
-import json
-import math
-import os
-import re
-import sys
-import warnings
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import html  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, Sequence  # noqa: E402
 
-import numpy as np
-import solara
-import yaml
-from mesa import Agent
-from mesa.visualization import SolaraViz
+import numpy as np  # noqa: E402
+import solara  # noqa: E402
+import solara.lab  # noqa: E402
+from mesa import Agent  # noqa: E402
+from solara.components.head_tag import HeadTag  # noqa: E402  (not exported at the top level)
 
-from .errors import ScenarioError
-from .model import EscalationModel
-from .runner import replicate_seeds
-from .scenario_io import available_scenarios, load_scenario, scenario_to_yaml
-from .schema import ParamInfo, Scenario, iter_parameters
+from sim import app_views as views  # noqa: E402
+from sim.app_controls import (CONTROL_PATHS, DEFAULT_SEED, GROUPS, ControlsPanel, RunController,  # noqa: E402
+                              build_controls, check_seed, control_name, overrides_from_values, shown)
+from sim.app_ensemble import CompareTab, ManyRunsTab  # noqa: E402
+from sim.errors import ScenarioError  # noqa: E402
+from sim.model import EscalationModel  # noqa: E402
+from sim.runner import replicate_seeds  # noqa: E402
+from sim.scenario_io import available_scenarios, load_scenario, scenario_to_yaml  # noqa: E402
+from sim.schema import Scenario, iter_parameters  # noqa: E402
 
 SCENARIO_ENV = "ESCALATION_APP_SCENARIO"
 """Environment variable naming the scenario of ``page`` when solara imports this module itself."""
-
 APP_MODULE = "sim.app"
 """Module solara imports to find :data:`page` (also when this file runs as ``python -m sim.app``)."""
-
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_SEED = 0
+DAYS_PER_STEP = (1, 7, 14, 30)
+"""Choices of days a press of Step (or one tick of play) advances before the views are re-drawn."""
 RENDER_INTERVAL = 7
-"""Days a press of Step (or one tick of Play) advances before the views are re-drawn (a slider on the page)."""
-
-CONTROL_PATHS: tuple[str, ...] = (
-    # levers: US doctrine
-    "us.doctrine.triggers.on_injury",
-    "us.doctrine.triggers.on_fatality",
-    "us.doctrine.triggers.attack_count",
-    "us.doctrine.triggers.respond_probability",
-    "us.doctrine.proportionate.facilities_base",
-    "us.doctrine.proportionate.facilities_per_casualty",
-    "us.doctrine.campaign.enabled",
-    "us.doctrine.campaign.first_wave_targets",
-    "us.doctrine.preemption.enabled",
-    "us.doctrine.preemption.targets",
-    "us.doctrine.scope.irgc_facilities",
-    "us.doctrine.scope.inside_iran",
-    "us.doctrine.precision.collateral_per_target",
-    "us.doctrine.direct_response.target",
-    # uncertainties: militias and Iran
-    "militia.attack.tension_weight",
-    "militia.attack.revenge_weight",
-    "militia.attack.deterrence_weight",
-    "iran.restraint_max",
-    "iran.red_line_territory",
-    "iran.direct_propensity",
-    # run setting
-    "days",
-)
-"""Schema paths offered as controls, in sidebar order (levers, uncertainties, run settings)."""
-
-_CONTEXT_WORDS = {"us": "US", "iran": "Iran", "militia": "Militia", "doctrine": None, "attack": "attacks"}
-
-
-# --------------------------------------------------------------------------- controls from the schema
-
-
-@dataclasses.dataclass(frozen=True)
-class Control:
-    """One sidebar control: its keyword for the model, its schema path and info, and the SolaraViz spec."""
-
-    name: str
-    path: str
-    info: ParamInfo
-    spec: dict[str, Any]
-
-
-def control_name(path: str) -> str:
-    """Keyword argument of the model for a schema path (``a.b.c`` -> ``a__b__c``)."""
-    return path.replace(".", "__")
-
-
-def control_path(name: str) -> str:
-    """Schema path of a control keyword (inverse of :func:`control_name`)."""
-    return name.replace("__", ".")
-
-
-def control_label(info: ParamInfo) -> str:
-    """A short label from the path, with the unit: ``US campaign: first wave targets [targets]``."""
-    *context, field = info.path.split(".")
-    words = [w for w in (_CONTEXT_WORDS.get(c, c.replace("_", " ")) for c in context) if w]
-    where = " ".join(words) if words else "Run"
-    label = f"{where}: {field.replace('_', ' ')}"
-    if info.unit not in ("", "1"):
-        label += f" [{info.unit}]"
-    return label
-
-
-def slider_step(lo: float, hi: float, *values: float) -> float:
-    """A round step for a float slider over [lo, hi] that every given value lies on."""
-    span = hi - lo
-    step = 10.0 ** (math.floor(math.log10(span)) - 2) if span > 0 else 0.01
-    while step > 1e-6 and any(abs(v / step - round(v / step)) > 1e-6 for v in (lo, *values)):
-        step /= 10.0
-    return step
-
-
-def _bounds(info: ParamInfo) -> tuple[float, float]:
-    lo = info.ge if info.ge is not None else info.gt
-    hi = info.le if info.le is not None else info.lt
-    if lo is None or hi is None:
-        raise ValueError(f"{info.path} has no lower and upper bound in the schema; a slider needs both")
-    return float(lo), float(hi)
-
-
-def make_control(info: ParamInfo, value: Any) -> Control:
-    """The SolaraViz input for one schema parameter, starting at ``value``."""
-    label = control_label(info)
-    if info.choices is not None:
-        spec = {"type": "Select", "value": value, "values": list(info.choices), "label": label}
-    elif info.type == "bool":
-        spec = {"type": "Checkbox", "value": bool(value), "label": label}
-    elif info.type == "int":
-        lo, hi = _bounds(info)
-        lo_i = int(lo) + (1 if info.ge is None else 0)  # exclusive bounds move one step in
-        hi_i = int(hi) - (1 if info.le is None else 0)
-        spec = {"type": "SliderInt", "value": int(value), "label": label, "min": lo_i, "max": hi_i, "step": 1}
-    elif info.type == "float":
-        lo, hi = _bounds(info)
-        step = slider_step(lo, hi, float(value), float(info.default))
-        lo_f = lo + (step if info.ge is None else 0.0)
-        hi_f = hi - (step if info.le is None else 0.0)
-        spec = {"type": "SliderFloat", "value": float(value), "label": label, "min": lo_f, "max": hi_f, "step": step}
-    else:
-        raise ValueError(f"{info.path}: no control for parameters of type {info.type}")
-    return Control(control_name(info.path), info.path, info, spec)
-
-
-def build_controls(scenario: Scenario, paths: Sequence[str] = CONTROL_PATHS) -> dict[str, Control]:
-    """Controls for ``paths``, starting at ``scenario``'s values, keyed by model keyword."""
-    known = {info.path: (info, value) for info, value in iter_parameters(scenario)}
-    missing = [p for p in paths if p not in known]
-    if missing:
-        raise KeyError(f"not scalar scenario parameters: {', '.join(missing)}")
-    controls = [make_control(*known[p]) for p in paths]
-    return {c.name: c for c in controls}
-
-
-def model_params(scenario: Scenario, seed: int = DEFAULT_SEED,
-                 paths: Sequence[str] = CONTROL_PATHS) -> dict[str, Any]:
-    """SolaraViz ``model_params``: the scenario (fixed), the seed and the schema controls."""
-    params: dict[str, Any] = {
-        "scenario": scenario,
-        "seed": {"type": "InputText", "value": str(seed), "label": "Random seed (whole number)"},
-    }
-    params.update({name: c.spec for name, c in build_controls(scenario, paths).items()})
-    return params
-
-
-def format_value(value: Any) -> str:
-    """A control's value as the text of a ``path=value`` override."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(round(value, 10))
-    text = str(value)
-    try:
-        same = yaml.safe_load(text) == text
-    except yaml.YAMLError:
-        same = False
-    return text if same else json.dumps(text)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        return a == b
-    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-
-
-def overrides_from_controls(base: Scenario, controls: Mapping[str, Any]) -> list[str]:
-    """``path=value`` overrides for the controls whose value differs from ``base``."""
-    current = {info.path: value for info, value in iter_parameters(base)}
-    out = []
-    for name, value in controls.items():
-        path = control_path(name)
-        if path not in current:
-            raise TypeError(f"unknown control {name!r} (no scenario parameter {path!r})")
-        if not _same(value, current[path]):
-            out.append(f"{path}={format_value(value)}")
-    return out
+"""Days per step when the page opens."""
+PLAY_INTERVAL = 0.25
+"""Shortest time between two updates while the run plays, in seconds (the drawing takes most of it)."""
+TABS = ("This run", "Many runs", "Compare with baseline", "What the controls mean")
+FAVICON = ("data:image/svg+xml," + "%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
+           "%3Crect x='1' y='11' width='3' height='4' fill='%230072B2'/%3E%3Crect x='6' y='7' width='3' height='8' "
+           "fill='%23E69F00'/%3E%3Crect x='11' y='2' width='3' height='13' fill='%23D55E00'/%3E%3C/svg%3E")
+"""Three rising rungs in the page's palette."""
 
 
 # --------------------------------------------------------------------------- the model behind the page
@@ -228,27 +79,27 @@ class AppModel(EscalationModel):
     Args:
         scenario: the scenario the page was started with (a :class:`Scenario`,
             or anything :func:`sim.scenario_io.load_scenario` accepts).
-        seed: the random seed (an int, or the text of the seed box).
-        **kwargs: controls: keywords (:func:`control_name` of a schema path) and values.
-            (Mesa's SolaraViz insists that this catch-all is called ``kwargs``.)
+        seed: the random seed (a whole number >= 0, or its text).
+        **kwargs: controls: keywords (:func:`sim.app_controls.control_name` of a
+            schema path) and values, as :class:`sim.app_controls.RunController` passes them.
 
     Controls equal to the scenario's value are left out; the others become
     ``overrides``.  The random generator is seeded like replicate 0 of
     :func:`sim.runner.run_replicates`, so the live run is the run of
-    ``escalation run FILE -n 1 --seed SEED`` on the downloaded scenario.  If the scenario rejects them (e.g. ``restraint_min`` above
-    ``restraint_max``), the model runs the scenario as loaded and ``problem``
-    says why.
+    ``escalation run FILE -n 1 --seed SEED`` on the downloaded scenario.  The
+    page only passes values it has checked; should the scenario or the seed
+    still be refused, the model runs the scenario as loaded (seed 0) and
+    ``problem`` says why, rather than failing.
     """
 
     def __init__(self, scenario: Any = None, seed: Any = DEFAULT_SEED, **kwargs: Any) -> None:
         base = scenario if isinstance(scenario, Scenario) else load_base(scenario or DEFAULT_SCENARIO)[0]
         problems = []
-        try:
-            seed_value = int(str(seed).strip())
-        except ValueError:
-            problems.append(f"the seed must be a whole number, not {seed!r} (seed {DEFAULT_SEED} used)")
+        seed_value, message = check_seed(seed)
+        if seed_value is None:
+            problems.append(f"{message} (seed {DEFAULT_SEED} used)")
             seed_value = DEFAULT_SEED
-        overrides = overrides_from_controls(base, kwargs)
+        overrides = overrides_from_values(base, kwargs)
         scenario_used = base
         if overrides:
             try:
@@ -260,7 +111,8 @@ class AppModel(EscalationModel):
         self.seed: int = seed_value
         self.overrides: list[str] = overrides
         self.problem: str | None = "; ".join(problems) or None
-        # replicate 0 of the Mesa runner's seeding: the live run is `escalation run FILE -n 1 --seed S`
+        self.lock = threading.RLock()
+        """Held while the model steps and while the page reads it (play steps in a thread of its own)."""
         super().__init__(scenario=scenario_used, rng=np.random.default_rng(replicate_seeds(seed_value, 1)[0]))
 
 
@@ -280,33 +132,58 @@ def scenario_yaml(model: AppModel) -> str:
     return header + scenario_to_yaml(model.scenario)
 
 
-def control_rows(model: AppModel, paths: Sequence[str] = CONTROL_PATHS) -> list[dict[str, Any]]:
-    """One row per control for the 'what the controls mean' table."""
-    now = {info.path: (info, value) for info, value in iter_parameters(model.scenario)}
+def control_rows(scenario: Scenario, paths: Sequence[str] = CONTROL_PATHS) -> list[dict[str, Any]]:
+    """One row per control for the 'what the controls mean' tab (values of ``scenario``)."""
+    now = {info.path: (info, value) for info, value in iter_parameters(scenario)}
+    controls = build_controls(scenario, paths)
+    group_of = {p: title for title, _, ps in GROUPS for p in ps}
     rows = []
     for path in paths:
         info, value = now[path]
-        rows.append({"control": control_label(info), "role": info.role, "now": value, "default": info.default,
-                     "range": info.bounds if info.type != "bool" else "true | false", "unit": info.unit,
+        c = controls[control_name(path)]
+        rows.append({"control": c.label, "group": group_of.get(path, ""), "role": info.role, "now": value,
+                     "default": info.default, "range": c.range_text, "unit": info.unit,
                      "meaning": info.description, "path": path})
     return rows
+
+
+def controls_html(rows: Sequence[dict[str, Any]]) -> str:
+    """The controls as HTML blocks: label and role, meaning, then value now, default, range and path."""
+    blocks = []
+    for r in rows:
+        facts = [f"now <b>{html.escape(shown(r['now']))}</b>", f"default {html.escape(shown(r['default']))}",
+                 f"range {html.escape(str(r['range']))}", f"<code>{html.escape(r['path'])}</code>"]
+        details = " \u00b7 ".join(facts)
+        blocks.append(
+            f'<div class="esc-ctl"><b>{html.escape(r["control"])}</b> <span class="esc-tag esc-tag-{r["role"]}">'
+            f'{html.escape(r["role"])}</span> <span class="esc-muted">{html.escape(r["group"])}</span><br>'
+            f'{html.escape(r["meaning"])}<br><span class="esc-muted">{details}</span></div>')
+    return "".join(blocks)
 
 
 # --------------------------------------------------------------------------- the page
 
 
 def load_base(scenario_ref: Any) -> tuple[Scenario, str]:
-    """The page's scenario and a note for the page (empty unless something needs saying).
-
-    When the default ``baseline`` scenario file does not exist (yet), the
-    schema's default scenario is used instead, and the note says so.
-    """
+    """The page's scenario and a note for the page (empty unless something needs saying)."""
     if isinstance(scenario_ref, Scenario):
         return scenario_ref, ""
     if str(scenario_ref) == DEFAULT_SCENARIO and DEFAULT_SCENARIO not in available_scenarios():
         return load_scenario({}), (f"No scenario file '{DEFAULT_SCENARIO}' was found: the page uses the schema's "
                                    "default scenario.")
     return load_scenario(scenario_ref), ""
+
+
+def pending_changes(model: Any, values: dict[str, Any], seed: int, errors: dict[str, str]) -> str:
+    """What the sidebar holds that the live run does not use yet (empty if nothing)."""
+    parts = []
+    wanted = overrides_from_values(model.base_scenario, values)
+    if sorted(wanted) != sorted(model.overrides) or seed != model.seed:
+        parts.append("Changed controls take effect when you press Reset.")
+    if errors:
+        parts.append(f"{len(errors)} control{'s' if len(errors) > 1 else ''} refused a value (see the message "
+                     "below the control); the run keeps the last accepted value.")
+    return " ".join(parts)
 
 
 def make_page(scenario_ref: Any = DEFAULT_SCENARIO) -> Callable[[], Any]:
@@ -317,48 +194,84 @@ def make_page(scenario_ref: Any = DEFAULT_SCENARIO) -> Callable[[], Any]:
     browser session gets its own model.
     """
     base, note = load_base(scenario_ref)
-    params = model_params(base)
-    title = f"Escalation simulator: {base.name}"
+    controls = build_controls(base)
+    start = {name: c.default for name, c in controls.items()}
+    title = f"Escalation simulator: US, Iran and the militias ({base.name})"
     filename = re.sub(r"[^A-Za-z0-9_.-]+", "_", base.name).strip("._") + "-from-app.yaml"
-
-    @solara.component
-    def SummaryPanel(model: Any) -> None:
-        views.SummaryView(model, note=note, download=scenario_yaml, filename=filename)
-
-    @solara.component
-    def ControlsPanel(model: Any) -> None:
-        views.ControlsHelpView(model, control_rows)
-
-    components = [
-        (SummaryPanel, 0), (views.CumulativeAttacksView, 0),
-        (views.RungView, 0), (views.StrikesView, 0),
-        (views.CapacityView, 0), (views.MapView, 0),
-        (views.EventLogView, 0),
-        (views.EnsembleControls, 1), (views.FanChartView, 1),
-        (views.RungProbabilityView, 1),
-        (ControlsPanel, 2),
-    ]
 
     @solara.component
     def Page() -> None:
         first = solara.use_memo(lambda: AppModel(scenario=base, seed=DEFAULT_SEED), [])
         model = solara.use_reactive(first)
+        values = solara.use_reactive(dict(start))
+        seed = solara.use_reactive(DEFAULT_SEED)
+        errors = solara.use_reactive({})
+        days_per_step = solara.use_reactive(RENDER_INTERVAL)
+        tick = solara.use_memo(lambda: solara.reactive(0), [])  # read only by the views (see ThisRunTab)
+        tab = solara.use_reactive(0)
+        drawn = solara.use_memo(threading.Event, [])
+
+        def make_model() -> AppModel:
+            return AppModel(scenario=base, seed=seed.value, **values.value)
 
         def forget_when_replaced() -> Callable[[], None]:
-            shown = model.value
-            return lambda: release_model(shown)
+            shown_model = model.value
+            return lambda: release_model(shown_model)
 
         solara.use_effect(forget_when_replaced, [model.value])
         solara.Title(title)
-        solara.Style(views.CSS)
-        SolaraViz(model, components=components, model_params=params, name=title,
-                  render_interval=RENDER_INTERVAL)
+        with solara.Head():
+            HeadTag("link", key="icon", attributes={"rel": "icon", "href": FAVICON})
+        solara.Style(CSS)
+        with solara.AppBar():
+            solara.AppBarTitle(title)
+        with solara.Sidebar():
+            with solara.Card("Run", classes=["esc-card"], margin=0):
+                RunController(model, make_model, days_per_step, tick, drawn, PLAY_INTERVAL)
+                solara.ToggleButtonsSingle(value=days_per_step, values=list(DAYS_PER_STEP),
+                                           classes=["esc-days-per-step"])
+                solara.Text("days per Step (and per tick of \u25b6)", classes=["esc-range"])
+                DaysRun(model.value, tick, drawn)
+            ControlsPanel(base, controls, values, seed, errors)
+        pending = pending_changes(model.value, values.value, seed.value, errors.value)
+        with solara.lab.Tabs(value=tab, lazy=True):
+            with solara.lab.Tab(TABS[0]):
+                views.ThisRunTab(model.value, tick, pending, note, scenario_yaml, filename)
+            with solara.lab.Tab(TABS[1]):
+                ManyRunsTab(model.value)
+            with solara.lab.Tab(TABS[2]):
+                CompareTab(model.value)
+            with solara.lab.Tab(TABS[3]):
+                ControlsHelp(model.value)
 
     return Page
 
 
+@solara.component
+def DaysRun(model: Any, ticks: solara.Reactive, drawn: threading.Event) -> None:
+    """Days run so far; re-rendered after every step (``ticks``), when it also tells play that the page is drawn."""
+    solara.use_effect(drawn.set, [ticks.value])  # effects run once the render is committed
+    solara.Text(f"Days run: {model.day + 1} of {model.c.days}", classes=["esc-days-run"])
+
+
+@solara.component
+def ControlsHelp(model: Any) -> None:
+    """What every control means, with its unit, range and default (from the schema)."""
+    text = solara.use_memo(lambda: controls_html(control_rows(model.scenario)), [model])
+    with solara.Div(classes=["esc-view", "esc-view-controls"]):
+        solara.Text("Levers are US choices; uncertainties are what the US does not control. 'now' is the value "
+                    "in the live run, 'default' the value of the default scenario. Every other parameter keeps "
+                    "the value of the scenario being served.", classes=["esc-muted"])
+        solara.HTML(tag="div", unsafe_innerHTML=text, classes=["esc-controls"])
+
+
+CSS = (Path(__file__).with_name("app.css")).read_text(encoding="utf-8")
+"""The page's style sheet (``sim/app.css``)."""
+
 page = make_page(os.environ.get(SCENARIO_ENV, DEFAULT_SCENARIO))
 """The page of the scenario named by ``$ESCALATION_APP_SCENARIO`` (default ``baseline``); :func:`serve` replaces it."""
+Page = page
+"""The name ``solara run sim/app.py`` looks for."""
 
 
 # --------------------------------------------------------------------------- serving
@@ -383,8 +296,7 @@ def serve(scenario_ref: Any = DEFAULT_SCENARIO, port: int = DEFAULT_PORT, host: 
 
     The scenario is loaded and checked before the server starts.  The server
     runs in this process (solara's ``run`` command on uvicorn), in production
-    mode, offline: front-end files come from the solara-assets package and
-    telemetry is off (see :data:`sim.app_views.SOLARA_ENV`).
+    mode, offline (see :mod:`sim.app_env`).
     """
     global page
     # solara warns on every page load over plain http from a host other than 'localhost'
@@ -417,5 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run_by_solara() -> bool:
+    """True when solara's server executes this file (``solara run sim/app.py`` runs it as ``__main__``)."""
+    return "solara.server.app" in sys.modules
+
+
+if __name__ == "__main__" and not run_by_solara():
     sys.exit(main())

@@ -1,26 +1,26 @@
-"""Figures of a run (or of several runs overlaid) for papers and slides.
+"""Figures of a run (or of several runs overlaid) for papers, slides and the web page.
 
 Four figures, each saved as PNG and SVG:
 
 ``escalation_fan``    cumulative militia attacks on US forces: median with the bands holding the
-                      middle 50% and 90% of runs, and the seed figures as marked points
-``ladder``            probability of having reached at least each rung of the escalation ladder, by date
+                      middle 50% and 90% of runs, and the figures of the source documents as marked points
+``ladder``            heat strip: share of runs that have reached at least each rung, by date
+                      (one strip per run when several are compared)
 ``us_strikes``        cumulative facilities struck, aimpoints struck and munitions used (median and bands),
-                      with the seed figures of single strikes marked on their dates
-``militia_capacity``  capacity of each militia group (median and middle 50%)
+                      with the single strikes reported in the sources marked on their dates
+``militia_capacity``  small multiples: capacity of each militia group (median and middle 50%)
 
-With one run the bands are drawn in full; with several (``escalation compare``)
-each scenario gets one colour and the ladder and capacity figures become small
-multiples (one panel per rung or group).  Every figure carries a caption line
-naming the scenario(s), seed and replicates.
-
-Matplotlib is used through its object interface and the Agg canvas only (no
-pyplot, no global state), so drawing is safe in worker processes and tests.
+Each figure function is built from an axes-level function (:func:`fan_axes`,
+:func:`ladder_strip`, :func:`strike_axes`, :func:`capacity_axes`) that the web
+page (``sim/app_views.py``) calls on its own, faster figures, so the page and
+the command line draw the same things the same way.  Colours come from the
+Okabe-Ito palette (:data:`PALETTE`, safe for colour-blind readers); fonts from
+:data:`STYLE`.  Matplotlib is used through its object interface and the Agg
+canvas only (no pyplot, no global state), so drawing is safe in worker threads.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,43 +31,46 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
 from sim.aggregates import DayAggregates
+from sim.plot_sources import source_points, source_strikes
 from sim.rules import RUNG_NAMES
 
-__all__ = ["RunData", "FIGURES", "FORMATS", "draw_figures", "fan_chart", "ladder_chart", "strikes_chart",
-           "capacity_chart"]
-
-log = logging.getLogger(__name__)
+__all__ = ["RunData", "FIGURES", "FORMATS", "PALETTE", "STYLE", "draw_figures", "fan_chart", "ladder_chart",
+           "strikes_chart", "capacity_chart", "fan_axes", "ladder_strip", "strike_axes", "capacity_axes",
+           "group_columns", "colour", "source_points"]
 
 FORMATS = ("png", "svg")
 DPI = 150
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+"""Okabe & Ito (2008), 'Color universal design': distinguishable with every common colour-vision deficiency."""
+LADDER_CMAP = "magma_r"
+"""Sequential, perceptually uniform and colour-blind safe; white-ish at 0."""
+SINGLE_RUN_LADDER = ("#faf6ee", "#f5c28e")
+"""A single run's ladder: rung not reached yet, reached (light, so the line of the day's rung stands out)."""
 STYLE = {
     "svg.hashsalt": "escalation-sim",  # stable element ids in SVG files
     "font.size": 10,
     "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "legend.frameon": False,
     "axes.axisbelow": True,  # grid lines under the bands
     "svg.fonttype": "none",  # text stays text in SVG files (editable, searchable)
 }
-BOUND_WORDS = {"more_than": "more than", "at_least": "at least", "at_most": "at most", "exact": ""}
-BOUND_MARKERS = {"more_than": "^", "at_least": "^", "at_most": "v", "exact": "o"}
 STRIKE_PANELS = (
     ("us_strikes", "Facilities struck\n(cumulative)"),
-    ("targets_struck", "Aimpoints struck\n(cumulative targets)"),
-    ("munitions", "Precision munitions\n(cumulative)"),
+    ("targets_struck", "Aimpoints struck\n(cumulative)"),
+    ("munitions", "Munitions\n(cumulative)"),
 )
-SEED_STRIKES = {
-    # calibration statistic -> (panel column, what the figure counts)
-    "facilities_first_proportionate_strike": ("us_strikes", "facilities struck"),
-    "campaign_first_wave_targets": ("targets_struck", "targets struck in one wave"),
-    "campaign_first_wave_munitions": ("munitions", "munitions in one wave"),
-}
 
 
 @dataclass
@@ -76,6 +79,7 @@ class RunData:
 
     The figures draw from ``days`` (:class:`sim.aggregates.DayAggregates`, built
     block by block while a run is written); given only ``ts``, it is computed from it.
+    ``ts`` is kept when given: a single run's ladder strip also draws its rung of the day.
     """
 
     name: str
@@ -97,24 +101,36 @@ def _pretty(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _color(i: int) -> Any:
-    return matplotlib.colormaps["tab10"](i % 10)
+def colour(i: int) -> str:
+    """The i-th colour of :data:`PALETTE` (first: the baseline or the only run)."""
+    return PALETTE[i % len(PALETTE)]
 
 
 def _dates(run: RunData) -> np.ndarray:
+    """The run's dates, one per day, in day order."""
     return run.days.dates
 
 
 def _bands(run: RunData, column: str, cumulative: bool = False) -> np.ndarray:
-    """Percentiles 5, 25, 50, 75, 95 over replicates, by day (5 x days)."""
+    """The percentiles :data:`sim.outcomes.QUANTILES` (5, 25, 50, 75, 95) over replicates, by day (5 x days)."""
     return run.days.bands(column, cumulative)
 
 
-def _draw_bands(ax: Any, dates: np.ndarray, q: np.ndarray, color: Any, label: str, full: bool) -> None:
-    """Median line with 50% and 90% bands; ``full`` labels the bands (single-run figures)."""
-    ax.fill_between(dates, q[0], q[4], color=color, alpha=0.15 if full else 0.08, lw=0,
-                    label="middle 90% of runs" if full else None)
-    ax.fill_between(dates, q[1], q[3], color=color, alpha=0.35 if full else 0.2, lw=0,
+def _replicates(run: RunData) -> int:
+    return int(run.days.n)
+
+
+def _has_days(run: RunData) -> bool:
+    return run.days.n > 0 and run.days.days > 0
+
+
+def _draw_bands(ax: Any, dates: np.ndarray, q: np.ndarray, color: Any, label: str, full: bool,
+                outer: bool = True) -> None:
+    """Median line with 50% (and 90%) bands; ``full`` labels the bands (single-run figures)."""
+    if outer:
+        ax.fill_between(dates, q[0], q[4], color=color, alpha=0.15 if full else 0.1, lw=0,
+                        label="middle 90% of runs" if full else None)
+    ax.fill_between(dates, q[1], q[3], color=color, alpha=0.35 if full else 0.22, lw=0,
                     label="middle 50% of runs" if full else None)
     ax.plot(dates, q[2], color=color, lw=2, label=label)
 
@@ -124,14 +140,14 @@ def _band_note() -> Patch:
 
 
 def _date_axis(ax: Any) -> None:
-    loc = mdates.AutoDateLocator()
+    loc = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
     ax.grid(True, axis="y", color="0.9", lw=0.8)
 
 
 def caption(runs: Sequence[RunData]) -> str:
-    """One line naming the scenario(s), seed, replicates, dates, engine and version."""
+    """One line naming the scenario(s), random seed, replicates, dates, engine and version."""
     s = runs[0].summary
     sc = s.get("scenario", {})
     if len(runs) == 1:
@@ -140,7 +156,7 @@ def caption(runs: Sequence[RunData]) -> str:
         text = "Scenarios " + ", ".join(r.name for r in runs)
     parts = [text]
     if "seed" in s:
-        parts.append(f"seed {s['seed']}")
+        parts.append(f"random seed {s['seed']}")
     if "replicates" in s:
         parts.append(f"{s['replicates']} replicates" + (" each" if len(runs) > 1 else ""))
     if s.get("start_date") and s.get("end_date"):
@@ -171,156 +187,86 @@ def _date_range(runs: Sequence[RunData]) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
 
 
-def _seed_records() -> tuple[list[Any], dict[str, str]]:
-    """Calibration targets and a map event id -> seed tag ('seed 002'); empty if the seed file is unreadable."""
-    try:
-        from sim.seeds import load_events, load_targets
-
-        events = load_events()
-        targets = load_targets()
-    except Exception as exc:  # the figures do not depend on the seed file
-        log.warning("seed figures left out of the plots: %s", exc)
-        return [], {}
-    tags = {row.id: "seed " + str(row.source).split("_")[0] for row in events.itertuples()}
-    return targets, tags
+# --------------------------------------------------------------------------- axes-level drawing
 
 
-def _seed_label(target: Any, tags: dict[str, str], what: str) -> str:
-    seeds = sorted({tags[s] for s in target.sources if s in tags})
-    words = BOUND_WORDS.get(target.bound, "")
-    tag = f" ({', '.join(seeds)})" if seeds else ""
-    return f"{words} {target.value:g} {what}".strip() + tag
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def fan_chart(runs: Sequence[RunData]) -> Figure:
-    """Cumulative attacks against date: median and 50%/90% bands; seed figures as marked points."""
-    fig = _new_figure(9, 5.4)
-    ax = fig.add_subplot()
-    full = len(runs) == 1
+def fan_axes(ax: Any, runs: Sequence[RunData], *, full: bool | None = None, sources: bool = True) -> None:
+    """Cumulative attacks: one median and bands per run (one colour each), the source figures marked."""
+    full = len(runs) == 1 if full is None else full
     for i, run in enumerate(runs):
-        q = _bands(run, "cumulative_attacks")
-        _draw_bands(ax, _dates(run), q, _color(i), "median" if full else run.name, full)
-    lo, hi = _date_range(runs)
-    _seed_attack_points(ax, lo, hi)
-    handles, labels = ax.get_legend_handles_labels()
-    if not full:
-        handles.append(_band_note())
-    ax.legend(handles=handles, loc="upper left", fontsize=8.5)
-    ax.set_ylabel("Militia attacks on US forces, cumulative (attacks)")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Cumulative militia attacks on US forces in Iraq, Syria and Jordan")
-    _date_axis(ax)
-    return _finish(fig, runs)
-
-
-def _seed_attack_points(ax: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
-    """The seed's cumulative-attack figures (sim.seeds.plot_points) as labelled markers."""
-    targets, tags = _seed_records()
-    if not targets:
-        return
-    from sim.seeds import plot_points
-
-    by_point = {(pd.Timestamp(t.ref_date), float(t.value)): t for t in targets
-                if t.statistic == "cumulative_attacks" and t.value is not None}
-    for row in plot_points().itertuples():
-        date = pd.Timestamp(row.date)
-        if not lo <= date <= hi:
+        if not _has_days(run):
             continue
-        target = by_point.get((date, float(row.cumulative_attacks)))
-        label = _seed_label(target, tags, "attacks") if target is not None else row.label
-        ax.plot([date], [row.cumulative_attacks], ls="none", marker=BOUND_MARKERS.get(row.bound, "o"),
-                ms=8, color="black", zorder=5, label=f"source figure: {label}")
-        ax.annotate(label, (date, row.cumulative_attacks), xytext=(8, -4), textcoords="offset points",
-                    fontsize=8, va="top")
+        q = _bands(run, "cumulative_attacks")
+        _draw_bands(ax, _dates(run), q, colour(i), "median" if full else run.name, full,
+                    outer=_replicates(run) > 1)
+    if sources and any(_has_days(r) for r in runs):
+        source_points(ax, *_date_range([r for r in runs if _has_days(r)]))
+    ax.set_ylabel("attacks (cumulative)")
+    ax.set_ylim(bottom=0)
+    _date_axis(ax)
 
 
-def ladder_chart(runs: Sequence[RunData]) -> Figure:
-    """Probability of having reached at least each rung, by date (one line per rung, or one panel per rung)."""
-    rungs = list(enumerate(RUNG_NAMES))[1:]  # rung 0 (calm) is reached by every run
-    if len(runs) == 1:
-        run = runs[0]
-        fig = _new_figure(9, 5.4)
-        ax = fig.add_subplot()
-        dates = _dates(run)
-        cmap = matplotlib.colormaps["plasma"]
-        for k, name in rungs:
-            ax.plot(dates, run.days.reached(k), color=cmap((k - 1) / max(len(rungs), 1)), lw=2,
-                    label=f"{k} {_pretty(name)}")
-        ax.legend(title="rung (at least)", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8.5)
-        ax.set_ylabel("Share of runs that reached the rung")
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title("Escalation ladder: probability of having reached at least each rung")
-        _date_axis(ax)
-        return _finish(fig, runs)
-    ncols = 3
-    nrows = math.ceil(len(rungs) / ncols)
-    fig = _new_figure(11, 2.6 * nrows + 1)
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    for ax, (k, name) in zip(axes, rungs):
-        for i, run in enumerate(runs):
-            ax.plot(_dates(run), run.days.reached(k), color=_color(i), lw=1.8,
-                    label=run.name)
-        ax.set_title(f"{k} {_pretty(name)}", fontsize=9.5)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_ylim(-0.02, 1.02)
-        _date_axis(ax)
-    for ax in axes[len(rungs):]:
-        ax.set_visible(False)
-    for ax in axes[::ncols]:
-        ax.set_ylabel("Share of runs")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=9)
-    fig.suptitle("Escalation ladder: probability of having reached at least each rung")
-    return _finish(fig, runs)
+def rung_shares(run: RunData) -> np.ndarray:
+    """rungs 1.. x days: share of replicates whose highest rung so far is at least the rung."""
+    return np.stack([run.days.reached(k) for k in range(1, len(RUNG_NAMES))])
 
 
-def strikes_chart(runs: Sequence[RunData]) -> Figure:
-    """Cumulative US facilities struck, aimpoints struck and munitions used (median and bands)."""
-    fig = _new_figure(9, 8)
-    axes = fig.subplots(len(STRIKE_PANELS), 1, sharex=True, squeeze=False)[:, 0]
-    full = len(runs) == 1
+def ladder_strip(ax: Any, run: RunData, *, labels: bool = True, end: Any = None) -> Any:
+    """Heat strip of the ladder: one row per rung (1 at the bottom), colour = share of runs at or past it.
+
+    A single run (one replicate) also gets a line for its rung of the day.
+    ``end`` stretches the date axis to the end of the horizon.  Returns the image (for a colour bar).
+    """
+    n = len(RUNG_NAMES) - 1
+    dates = _dates(run) if _has_days(run) else np.array([], dtype="datetime64[ns]")
+    if len(dates):
+        edges = mdates.date2num(np.append(dates, dates[-1] + np.timedelta64(1, "D")))
+        single = _replicates(run) == 1
+        cmap = ListedColormap(SINGLE_RUN_LADDER) if single else LADDER_CMAP
+        image = ax.pcolormesh(edges, np.arange(0.5, n + 1), rung_shares(run), cmap=cmap, vmin=0, vmax=1,
+                              shading="flat", rasterized=True)
+        if single and run.ts is not None:
+            rung = run.ts.sort_values("day")["rung"].to_numpy(float)
+            ax.step(edges[:-1], np.where(rung > 0, rung, np.nan), where="post", color=PALETTE[0], lw=1.6,
+                    label="rung that day")
+    else:
+        image = None
+    if labels:
+        ax.set_yticks(range(1, n + 1), [f"{k} {_pretty(RUNG_NAMES[k])}" for k in range(1, n + 1)])
+    else:
+        ax.set_yticks(range(1, n + 1))
+    ax.set_ylim(0.5, n + 0.5)
+    if end is not None and len(dates):
+        ax.set_xlim(edges[0], mdates.date2num(pd.Timestamp(end)) + 1)
+    _date_axis(ax)
+    ax.grid(False)
+    return image
+
+
+def strike_axes(axes: Sequence[Any], runs: Sequence[RunData], *, full: bool | None = None) -> None:
+    """One panel per :data:`STRIKE_PANELS` column: cumulative medians and bands, one colour per run."""
+    full = len(runs) == 1 if full is None else full
     for ax, (column, ylabel) in zip(axes, STRIKE_PANELS):
         for i, run in enumerate(runs):
-            if column in run.days.columns:
+            if column in run.days.columns and _has_days(run):
                 q = _bands(run, column, cumulative=True)
-                _draw_bands(ax, _dates(run), q, _color(i), "median" if full else run.name, full)
+                _draw_bands(ax, _dates(run), q, colour(i), "median" if full else run.name, full,
+                            outer=_replicates(run) > 1)
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
         _date_axis(ax)
-    lo, hi = _date_range(runs)
-    targets, tags = _seed_records()
-    panel = {col: ax for ax, (col, _) in zip(axes, STRIKE_PANELS)}
-    for t in targets:
-        if t.statistic not in SEED_STRIKES or t.value is None:
-            continue
-        column, what = SEED_STRIKES[t.statistic]
-        date = pd.Timestamp(t.ref_date)
-        if not lo <= date <= hi:
-            continue
-        ax = panel[column]
-        ax.axvline(date, color="0.25", ls=":", lw=1)
-        ax.annotate(f"{date.day} {date:%b %Y}: {_seed_label(t, tags, what)}", (date, 1), xycoords=("data", "axes fraction"),
-                    xytext=(4, -2), textcoords="offset points", fontsize=7.5, va="top", color="0.25")
-    handles, labels = axes[0].get_legend_handles_labels()
-    if not full:
-        handles.append(_band_note())
-    axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0, 0.85), fontsize=8.5)
-    fig.suptitle("US strikes on militia and IRGC facilities (dotted lines: single strikes reported in the sources)")
-    return _finish(fig, runs)
 
 
-def _group_columns(runs: Sequence[RunData]) -> list[str]:
+def group_columns(runs: Sequence[RunData]) -> list[str]:
+    """The ``capacity_<group>`` columns of the runs, in first-seen order."""
     cols: list[str] = []
     for run in runs:
         cols += [c for c in run.days.columns if c.startswith("capacity_") and c not in cols]
     return cols
 
 
-def _group_name(runs: Sequence[RunData], column: str) -> str:
+def group_name(runs: Sequence[RunData], column: str) -> str:
+    """A group's name from the runs' summaries (its id if none names it)."""
     gid = column[len("capacity_"):]
     for run in runs:
         name = (run.summary.get("groups") or {}).get(gid)
@@ -329,51 +275,95 @@ def _group_name(runs: Sequence[RunData], column: str) -> str:
     return gid
 
 
-def capacity_chart(runs: Sequence[RunData]) -> Figure:
-    """Militia capacity (launch capacity x coordination, 0-1) by group: median and middle 50%."""
-    cols = _group_columns(runs)
-    ylabel = "Capacity (share of full)"
-    long_label = "Capacity (share of full: launch capacity x coordination)"
-    if len(runs) == 1:
-        run = runs[0]
-        fig = _new_figure(9, 5.4)
-        ax = fig.add_subplot()
-        dates = _dates(run)
-        for i, col in enumerate(cols):
-            q = _bands(run, col)
-            ax.fill_between(dates, q[1], q[3], color=_color(i), alpha=0.15, lw=0)
-            ax.plot(dates, q[2], color=_color(i), lw=2, label=_group_name(runs, col))
-        handles, _ = ax.get_legend_handles_labels()
-        handles.append(Patch(facecolor="0.5", alpha=0.3, label="shading: middle 50% of runs"))
-        ax.legend(handles=handles, loc="lower left", fontsize=8.5)
-        ax.set_ylabel(long_label)
-        ax.set_ylim(0, 1.05)
-        ax.set_title("Militia capacity by group (median over runs)")
-        _date_axis(ax)
-        return _finish(fig, runs)
-    ncols = 2
-    nrows = max(1, math.ceil(len(cols) / ncols))
-    fig = _new_figure(10, 2.8 * nrows + 1)
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    for ax, col in zip(axes, cols):
+def capacity_axes(axes: Sequence[Any], runs: Sequence[RunData]) -> None:
+    """Small multiples: one panel per militia group, the median and middle 50% of each run."""
+    for ax, col in zip(axes, group_columns(runs)):
         for i, run in enumerate(runs):
-            if col not in run.days.columns:
+            if col not in run.days.columns or not _has_days(run):
                 continue
             q = _bands(run, col)
             dates = _dates(run)
-            ax.fill_between(dates, q[1], q[3], color=_color(i), alpha=0.15, lw=0)
-            ax.plot(dates, q[2], color=_color(i), lw=1.8, label=run.name)
-        ax.set_title(_group_name(runs, col), fontsize=9.5)
+            if _replicates(run) > 1:
+                ax.fill_between(dates, q[1], q[3], color=colour(i), alpha=0.22, lw=0)
+            ax.plot(dates, q[2], color=colour(i), lw=1.8, label=run.name)
+        ax.set_title(group_name(runs, col), fontsize=plt_size("axes.titlesize", -1))
         ax.set_ylim(0, 1.05)
         _date_axis(ax)
+
+
+def plt_size(key: str, delta: float = 0.0) -> float:
+    """A font size of the current style (``key`` of rcParams) plus ``delta`` points."""
+    from matplotlib.font_manager import FontProperties
+
+    value = matplotlib.rcParams[key]
+    size = FontProperties(size=value).get_size_in_points()
+    return float(size) + delta
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def fan_chart(runs: Sequence[RunData]) -> Figure:
+    """Cumulative attacks against date: median and 50%/90% bands; the source figures as marked points."""
+    fig = _new_figure(9, 5.4)
+    ax = fig.add_subplot()
+    fan_axes(ax, runs)
+    handles, labels = ax.get_legend_handles_labels()
+    if len(runs) > 1:
+        handles.append(_band_note())
+    ax.legend(handles=handles, loc="upper left")
+    ax.set_ylabel("Militia attacks on US forces, cumulative (attacks)")
+    ax.set_title("Cumulative militia attacks on US forces in Iraq, Syria and Jordan")
+    return _finish(fig, runs)
+
+
+def ladder_chart(runs: Sequence[RunData]) -> Figure:
+    """Heat strip per run: share of runs that have reached at least each rung, by date."""
+    fig = _new_figure(10, 1.2 + 2.9 * len(runs))
+    axes = fig.subplots(len(runs), 1, sharex=True, squeeze=False)[:, 0]
+    image = None
+    for ax, run in zip(axes, runs):
+        image = ladder_strip(ax, run) or image
+        if len(runs) > 1:
+            ax.set_title(run.name, loc="left", fontsize=plt_size("axes.titlesize", -1))
+    if image is not None:
+        bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
+        bar.set_label("share of runs that reached\nat least the rung")
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    fig.suptitle("Escalation ladder: how many runs have reached each rung (or a higher one), by date")
+    return _finish(fig, runs)
+
+
+def strikes_chart(runs: Sequence[RunData]) -> Figure:
+    """Cumulative US facilities struck, aimpoints struck and munitions used (median and bands)."""
+    fig = _new_figure(9, 8)
+    axes = fig.subplots(len(STRIKE_PANELS), 1, sharex=True, squeeze=False)[:, 0]
+    strike_axes(axes, runs)
+    source_strikes({col: ax for ax, (col, _) in zip(axes, STRIKE_PANELS)}, *_date_range(runs))
+    handles, labels = axes[0].get_legend_handles_labels()
+    if len(runs) > 1:
+        handles.append(_band_note())
+    axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0, 0.85))
+    fig.suptitle("US strikes on militia and IRGC facilities (dotted lines: single strikes reported in the sources)")
+    return _finish(fig, runs)
+
+
+def capacity_chart(runs: Sequence[RunData]) -> Figure:
+    """Small multiples: militia capacity (launch capacity x coordination, 0-1) by group."""
+    cols = group_columns(runs)
+    ncols = 2
+    nrows = max(1, math.ceil(len(cols) / ncols))
+    fig = _new_figure(10, 2.6 * nrows + 1.2)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    capacity_axes(axes, runs)
     for ax in axes[len(cols):]:
         ax.set_visible(False)
     for ax in axes[::ncols]:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel("capacity (1 = full)")
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(Patch(facecolor="0.5", alpha=0.3, label="shading: middle 50% of runs"))
-    fig.legend(handles=handles, loc="outside right upper", fontsize=9)
-    fig.suptitle("Militia capacity by group (median over runs)")
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    fig.suptitle("Militia capacity by group (launch capacity x coordination; median over runs)")
     return _finish(fig, runs)
 
 
@@ -386,13 +376,13 @@ FIGURES: dict[str, Callable[[Sequence[RunData]], Figure]] = {
 """File stem -> figure function.  Each takes a list of runs (one run, or several overlaid)."""
 
 
-def save(fig: Figure, folder: Path, stem: str, formats: Sequence[str] = FORMATS, *, dpi: int = DPI) -> list[Path]:
+def save(fig: Figure, folder: Path, stem: str, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Save one figure in each format; SVG without a date, PNG without the software tag."""
     paths = []
     for fmt in formats:
         path = folder / f"{stem}.{fmt}"
         metadata = {"Date": None} if fmt == "svg" else ({"Software": None} if fmt == "png" else None)
-        fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
         paths.append(path)
     return paths
 

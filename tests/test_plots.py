@@ -6,9 +6,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 
-from sim import plots
+from sim import plot_sources, plots
 from sim.plots import FIGURES, RunData, caption, draw_figures
 from sim.rules import RUNG_NAMES
 from sim.runner import run_replicates
@@ -57,7 +58,7 @@ def test_figures_are_byte_reproducible(baseline, tmp_path):
 
 def test_caption_names_scenario_seed_replicates_and_dates(baseline, short):
     text = caption([baseline])
-    for part in ("Scenario baseline", "0123456789abcdef", "seed 2", "3 replicates", "2023-10-17 to 2024-02-23",
+    for part in ("Scenario baseline", "0123456789abcdef", "random seed 2", "3 replicates", "2023-10-17 to 2024-02-23",
                  "mesa engine"):
         assert part in text
     assert caption([baseline, short]).startswith("Scenarios baseline, restraint")
@@ -66,16 +67,16 @@ def test_caption_names_scenario_seed_replicates_and_dates(baseline, short):
 
 def test_fan_chart_marks_the_seed_figure_within_the_dates(baseline, short, tmp_path):
     text = svg_text(plots.fan_chart([baseline]), tmp_path, "long")
-    assert "more than 100 attacks (seed 002)" in text
+    assert "more than 100 attacks (source: news report 002)" in text
     assert "middle 50% of runs" in text and "middle 90% of runs" in text
     assert "attacks" in text  # the unit on the y axis
-    assert "seed 002" not in svg_text(plots.fan_chart([short]), tmp_path, "short")  # 30 days end in November
+    assert "news report 002" not in svg_text(plots.fan_chart([short]), tmp_path, "short")  # 30 days end in November
 
 
 def test_strikes_chart_marks_single_strikes_from_the_sources(baseline, tmp_path):
     text = svg_text(plots.strikes_chart([baseline]), tmp_path)
-    assert "more than 85 targets struck in one wave (seed 000)" in text
-    assert "3 facilities struck (seed 002)" in text
+    assert "more than 85 targets struck in one wave (source: news report 000)" in text
+    assert "3 facilities struck (source: news report 002)" in text
 
 
 def test_ladder_chart_has_one_line_or_panel_per_rung(baseline, short, tmp_path):
@@ -100,6 +101,73 @@ def test_figures_survive_an_unreadable_seed_file(baseline, tmp_path, monkeypatch
         raise ValueError("events.yaml: invalid seed file")
 
     monkeypatch.setattr(sim.seeds, "load_targets", broken)
+    plot_sources._read_seed_records.cache_clear()
     text = svg_text(plots.fan_chart([baseline]), tmp_path)
-    assert "seed 002" not in text
-    assert "seed figures left out" in caplog.text
+    assert "news report 002" not in text
+    assert "source figures left out" in caplog.text
+    plot_sources._read_seed_records.cache_clear()
+
+
+def test_no_figure_calls_a_source_document_a_seed(baseline, tmp_path):
+    for stem, draw in FIGURES.items():
+        text = svg_text(draw([baseline]), tmp_path, stem)
+        assert "seed 0" not in text, stem  # 'seed' is the random seed only ('random seed 2' in the caption)
+    assert "random seed 2" in svg_text(plots.fan_chart([baseline]), tmp_path)
+
+
+def test_ladder_heat_strip_shares_match_the_runs(baseline):
+    shares = plots.rung_shares(baseline)
+    assert shares.shape == (len(RUNG_NAMES) - 1, baseline.ts["day"].nunique())
+    assert ((shares >= 0) & (shares <= 1)).all()
+    assert (np.diff(shares, axis=0) <= 1e-12).all()  # a higher rung is never reached by more runs
+    assert (np.diff(shares, axis=1) >= -1e-12).all()  # 'reached by date' never goes down
+    last = baseline.ts[baseline.ts["day"] == baseline.ts["day"].max()]
+    for k in range(1, len(RUNG_NAMES)):
+        assert shares[k - 1, -1] == pytest.approx((last["max_rung"] >= k).mean()), k
+    assert 0 < shares[:, -1].sum() < len(RUNG_NAMES) - 1  # some rungs reached by the end, not all
+
+
+def test_ladder_has_one_strip_per_run_and_a_whole_colour_bar(baseline, short):
+    for runs in ([baseline], [baseline, short]):
+        fig = plots.ladder_chart(runs)
+        fig.canvas.draw()
+        bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+        strips = [ax for ax in fig.axes if ax not in bars and ax.get_visible()]
+        assert len(strips) == len(runs) and len(bars) == 1
+        renderer = fig.canvas.get_renderer()
+        box = bars[0].get_tightbbox(renderer)  # colour bar with its ticks and label
+        assert box.x1 <= fig.bbox.x1 + 1 and box.y0 >= -1 and box.y1 <= fig.bbox.y1 + 1
+
+
+def test_capacity_is_small_multiples_one_panel_per_group(baseline, short):
+    fig = plots.capacity_chart([baseline, short])
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    groups = plots.group_columns([baseline])
+    assert len(panels) == len(groups) == 4
+    assert {ax.get_title() for ax in panels} >= {"Kataib Hezbollah", "nujaba"}
+    for ax in panels:
+        colours = {matplotlib.colors.to_hex(line.get_color()) for line in ax.get_lines()}
+        assert colours == {plots.PALETTE[0].lower(), plots.PALETTE[1].lower()}
+
+
+def test_palette_is_okabe_ito_and_runs_get_distinct_colours():
+    assert plots.colour(0) == "#0072B2" and plots.colour(1) == "#D55E00"
+    assert len({plots.colour(i) for i in range(len(plots.PALETTE))}) == len(plots.PALETTE)
+
+
+def test_sweep_heatmap_colour_bar_is_not_cut_off():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.sweep.figures import heatmap_figure
+
+    manifest = {"name": "s", "design": {"kind": "grid", "points": 9}, "replicates": 2, "seed": 0, "engine": "ensemble",
+                "scenario": {"days": 30, "start_date": "2023-10-17"}, "package": {"version": "0"}}
+    sweep = SimpleNamespace(manifest=manifest, paths=["a.b", "c.d", "e.f"])
+    table = pd.DataFrame(np.arange(9.0).reshape(3, 3), index=[0.1, 0.2, 0.3], columns=[1.0, 2.0, 3.0])
+    fig = heatmap_figure(sweep, table, "a.b", "c.d", "cumulative_attacks")
+    fig.canvas.draw()
+    bar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
+    label = bar.yaxis.label.get_window_extent(fig.canvas.get_renderer())
+    assert label.y0 >= 0 and label.y1 <= fig.bbox.y1 and label.x1 <= fig.bbox.x1

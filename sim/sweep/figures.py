@@ -122,8 +122,9 @@ def heatmap_figure(sw: Sweep, table: pd.DataFrame, x: str, y: str, outcome: str)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     pooled = len(sw.paths) > 2
-    fig.colorbar(im, ax=ax, label=_label(outcome) + (" (mean over runs and the other parameters)" if pooled
-                                                     else " (mean over runs)"))
+    # the label on two lines: on one, a long label runs past the ends of the colour bar and is cut off
+    fig.colorbar(im, ax=ax, label=_label(outcome) + ("\n(mean over runs and the other parameters)" if pooled
+                                                     else "\n(mean over runs)"))
     ax.set_title(f"{_label(outcome)} by {_short(x)} and {_short(y)}")
     fig.supxlabel(_caption(sw), fontsize=7, color="0.35", x=0.01, ha="left")
     return fig
