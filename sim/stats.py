@@ -94,7 +94,8 @@ def proportion_estimate(x: Any, confidence: float = 0.95) -> Estimate:
     se = math.sqrt(p * (1.0 - p) / n)
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Estimate(p, se, max(0.0, centre - half), min(1.0, centre + half), n)
+    # The Wilson interval always holds p; the clamps only undo float rounding at p = 0 or 1.
+    return Estimate(p, se, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)), n)
 
 
 def _bootstrap_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:

@@ -126,3 +126,10 @@ def test_paired_interval_coverage_is_near_nominal():
         d = paired_difference(a, b, n_boot=500, seed=k)
         hits += d.low <= 2.0 <= d.high
     assert 0.91 <= hits / 300 <= 0.98
+
+
+@pytest.mark.parametrize("n", [1, 3, 7, 50, 999])
+def test_wilson_interval_holds_an_extreme_share_despite_rounding(n):
+    for flags in (np.zeros(n), np.ones(n)):
+        e = proportion_estimate(flags)
+        assert e.low <= e.value <= e.high
