@@ -24,7 +24,8 @@ import pandas as pd
 from sim.columns import OUTCOME_TOTALS
 from sim.rules import RUNG_NAMES
 
-__all__ = ["AtLeast", "FirstDay", "Last", "NAMES", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction",
+__all__ = ["AtLeast", "FIRST_FIGURE_DAYS", "FirstDay", "Last", "NAMES", "NoneWithin", "OUTCOMES", "Outcome", "QUANTILES",
+           "REACHED", "Reduction",
            "Total", "from_accumulated", "horizon_table", "outcome", "percentiles"]
 
 QUANTILES = (5, 25, 50, 75, 95)
@@ -99,6 +100,28 @@ class FirstDay(Reduction):
 
 
 @dataclass(frozen=True)
+class NoneWithin(Reduction):
+    """True if a daily count stays 0 on days 0..``days`` (the first day it is positive is later, or never)."""
+
+    days: int = 0
+
+    def _of_first(self, first: Any) -> np.ndarray:
+        first = np.asarray(first, dtype=float)
+        return (first < 0) | (first > self.days)
+
+    def of_table(self, ts, by_rep):
+        return pd.Series(self._of_first(FirstDay(self.column).of_table(ts, by_rep).to_numpy()),
+                         index=by_rep.size().index)
+
+    def of_accumulated(self, totals, last, first_day):
+        return self._of_first(first_day[self.column])
+
+    @property
+    def text(self) -> str:
+        return f"no day 0-{self.days} with `{self.column}` > 0"
+
+
+@dataclass(frozen=True)
 class AtLeast(Reduction):
     """Whether the value on the last day is at least ``threshold``."""
 
@@ -165,6 +188,11 @@ REACHED = tuple(f"reached_{name}" for name in RUNG_NAMES[1:])
 
 NEVER_MISSING = "missing (empty in CSV, null in Parquet)"
 
+FIRST_FIGURE_DAYS = 70
+"""Days from the start date (17 Oct 2023) to the date of the first seed figure (26 Dec 2023: more than
+100 attacks since 17 Oct, none of them fatal; the first US deaths came on 28 Jan 2024).  Checked against
+``seeds/events.yaml`` by ``tests/test_outcomes.py``."""
+
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("cumulative_attacks", "Militia attacks on US forces", "attacks", "int64", Last("cumulative_attacks"),
             None, "Militia attacks on US forces over the run"),
@@ -176,6 +204,10 @@ OUTCOMES: tuple[Outcome, ...] = (
             "Highest rung of the escalation ladder (0 calm .. 9 regional war)"),
     Outcome("first_fatal_day", "First US death", "day of the run", "Int64", FirstDay("us_killed"), NEVER_MISSING,
             "Day of the run (0 = start date) of the first US death"),
+    Outcome("no_death_by_first_figure", "No US death before the first seed figure", "yes/no", "bool",
+            NoneWithin("us_killed", FIRST_FIGURE_DAYS), None,
+            f"No US personnel killed on days 0-{FIRST_FIGURE_DAYS} (17 Oct-26 Dec 2023 from the baseline's start: "
+            "the record had 100+ attacks and no death)"),
     *(Outcome(name, f"Reached rung {k} ({RUNG_NAMES[k].replace('_', ' ')})", "yes/no", "bool",
               AtLeast("max_rung", k), None, f"The ladder reached rung {k} ({RUNG_NAMES[k]}) or higher")
       for k, name in enumerate(REACHED, start=1)),

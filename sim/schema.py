@@ -255,6 +255,9 @@ class AttackProcess(Strict):
     stock_half_saturation: float = param(15.0, "Weapons held at which launch capacity is half its maximum", unit="weapons", gt=0, le=1000, plausible=(5.0, 40.0), why=GUESS_RANGE)
     command_floor: float = param(0.35, "Share of launch coordination left with all command-and-control destroyed", ge=0, le=1, plausible=(0.1, 0.7), why=DEGRADE)
     intelligence_floor: float = param(0.5, "Share of accuracy left with all intelligence centres destroyed", ge=0, le=1, plausible=(0.2, 0.8), why=DEGRADE)
+    injury_dispersion: float = param(0.5, "Negative-binomial dispersion k of the injured per attack (variance mean + mean^2/k; large k = Poisson)", ge=0.01, le=1000, plausible=(0.2, 2.0), why="casualties per attack are heavy-tailed (Clauset, Young and Gleditsch 2007, J. Conflict Resolut. 51:58); 2023-24: most attacks injured none or a few, a handful injured dozens (seed 000, Jordan: 40+ injured); k of 0.2-2 spans strong to mild overdispersion")
+    diagnosis_delayed_share: float = param(0.4, "Share of an attack's injured beyond the first who are diagnosed days later (traumatic brain injuries)", unit="probability", ge=0, le=1, plausible=(0.2, 0.7), why="Pentagon counts of early 2024: most of the ~180 injured were traumatic brain injuries, many diagnosed after the attack; the share reported late is not published")
+    diagnosis_delay_days: int = param(5, "Days from an attack to the report of its injuries diagnosed late", unit="days", ge=0, le=60, plausible=(2, 14), why="TBI symptoms are screened for over days after a blast; reports of 2023-24 added injuries a few days to two weeks after the attacks (reasoning)")
     max_rate: float = param(12.0, "Cap on one group's intensity", unit="attacks/day", gt=0, le=100, plausible=(6.0, 24.0), why="a cap, not a rate: a group's busiest days are a handful of attacks; half to double the default (reasoning)")
 
 

@@ -4,7 +4,8 @@
 follows with its agents (see :mod:`sim.model`):
 
 0. :func:`start_day` -- the day's drivers from the compiled series; day counts reset;
-   the exchange that left the ladder's memory is dropped;
+   the exchange that left the ladder's memory is dropped; injuries diagnosed late
+   (``rules.delayed_diagnoses``) and due today are reported;
 1. :func:`apply_shocks` -- scripted events of the day, forced in every replicate;
 2. :func:`.iran.iran_step`;
 3. :func:`.militia.militia_attacks`;
@@ -53,6 +54,7 @@ def start_day(st: State) -> bool:
     if old.any():
         st.exch_in_memory -= old
         old.fill(0)
+    st.report_diagnoses()
     return True
 
 

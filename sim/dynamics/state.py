@@ -90,6 +90,7 @@ class State:
         self.domestic = np.zeros(R)
         self.host_endogenous = np.zeros(R)
         self.last_prop_order = np.full(R, NEVER, dtype=np.int64)
+        self.pend_injured = np.zeros((ORDER_RING, R), dtype=np.int64)  # injuries diagnosed late, by report day
         self.pend_targets = np.zeros((ORDER_RING, R), dtype=np.int64)
         self.pend_focus = np.zeros((ORDER_RING, R, G))
         self.pend_direct = np.zeros((ORDER_RING, R), dtype=np.int64)
@@ -175,6 +176,21 @@ class State:
         self.war_risk[idx] += rules.war_risk_added(0, killed, 0, 0.0, at(p.iran.risk_per_us_killed, idx), 0.0)
         self.mark(rules.EV_INJURY, idx[np.asarray(injured) > 0])
         self.mark(rules.EV_FATALITY, idx[np.asarray(killed) > 0])
+
+    def defer_injured(self, idx: np.ndarray, delayed: np.ndarray) -> None:
+        """Injured in replicates ``idx`` (unique) diagnosed late: reported ``diagnosis_delay_days`` from today."""
+        due = (self.day + at(self.p.attack.diagnosis_delay_days, idx)) % ORDER_RING
+        np.add.at(self.pend_injured, (due, idx), delayed)
+
+    def report_diagnoses(self) -> None:
+        """Book today's late diagnoses (phase 0): US injured, pressure and ladder, no trigger of a response."""
+        due = self.pend_injured[self.day % ORDER_RING]
+        if due.any():
+            idx = np.flatnonzero(due)
+            n = due[idx].copy()
+            due.fill(0)
+            self.book_casualties(idx, n, np.zeros_like(n))
+            self.log(idx, actor="US", kind="diagnosis", outcome="injuries", injured=n)
 
     def log(self, idx: np.ndarray, **fields) -> None:
         """Add events (if the log is kept)."""
