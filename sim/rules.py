@@ -340,12 +340,28 @@ def munitions_used(targets, munitions_per_target, rng):
     return (targets * whole).astype(np.int64) + rng.binomial(targets, munitions_per_target - whole)
 
 
-def credibility_gain(credibility, targets, gain):
-    """US deterrent credibility after a strike of ``targets`` aimpoints (applied per strike).
+def relative_dose(targets, dose_memory, dose_scale):
+    """Size of a strike relative to what came before: ``rho = targets / (dose_scale + M)``.
 
-    ``C + gain * (1 - C) * min(1, targets / 10)``: saturating in both.
+    ``M`` is the leaky memory of aimpoints struck before (fading with credibility's
+    half-life) and ``dose_scale`` the aimpoints that are a "large" first strike: a strike
+    is judged against the recent norm, so a campaign after a quiet period is a big
+    dose and the same campaign repeated is a smaller one (cumulative deterrence:
+    Almog 2004; Rid 2012, *J. Strategic Studies* 35:124).
     """
-    return credibility + gain * (1.0 - credibility) * np.minimum(1.0, np.asarray(targets) / 10.0)
+    return np.asarray(targets, dtype=float) / (np.asarray(dose_scale, dtype=float) + np.asarray(dose_memory, dtype=float))
+
+
+def credibility_gain(credibility, rho, gain, hill):
+    """US deterrent credibility after a strike of relative dose ``rho`` (:func:`relative_dose`).
+
+    ``C + gain * (1 - C) * rho**h / (1 + rho**h)``: a Hill dose-response (the
+    sigmoid of pharmacology, used for the effect of force size on deterrence in
+    Huth 1988's logit models), saturating in credibility and in dose; ``h`` sets how
+    sharply a strike above the norm ("massive") outdoes one below it.
+    """
+    r = np.power(np.maximum(np.asarray(rho, dtype=float), 0.0), hill)
+    return credibility + gain * (1.0 - credibility) * r / (1.0 + r)
 
 
 # --------------------------------------------------------------------------- capability and Iran

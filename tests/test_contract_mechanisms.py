@@ -70,3 +70,52 @@ def test_the_baseline_makes_100_attacks_without_a_death_a_likely_history():
     h = eng.outcomes()
     assert np.median(h["cumulative_attacks"]) > 100
     assert h["no_death_by_first_figure"].mean() > 0.5
+
+
+def _credibility_after_strike(engine, targets: int, days: int = 12, strike_day: int = 2, before: int = 0):
+    from sim import rules
+    from test_contract import _shock
+
+    s = _quiet(days=days)
+    s.shocks = ([_shock(s, 1, kind="strike", targets=before, scope="militia")] if before else []) + [
+        _shock(s, strike_day, kind="strike", targets=targets, scope="militia")]
+    s = _valid(s)
+    r = engine.run(s, 2, seed=1)
+    us = s.us
+    ret = float(rules.decay_factor(us.credibility_half_life_days))
+    got = np.concatenate([st_.credibility for st_ in r.states])
+    expected = []
+    for rep in range(2):
+        struck = r.ev[(r.ev["replicate"] == rep) & (r.ev["kind"] == "scripted")].set_index("day")["aimpoints"]
+        cred = memory = 0.0
+        for day in range(days):  # a strike (phase 5), then the day's decay (phase 6)
+            if day in struck.index:
+                cred = float(rules.credibility_gain(cred, rules.relative_dose(struck[day], memory,
+                                                                               us.credibility_dose_scale),
+                                                    us.credibility_gain, us.credibility_dose_hill))
+                memory += struck[day]
+            if day > 0:
+                cred, memory = cred * ret, memory * ret
+        expected.append(cred)
+    return got, np.array(expected), s
+
+
+def test_a_massive_campaign_deters_more_than_a_three_facility_strike(engine):
+    """Issue 11 item 3: 85 aimpoints and a 3-facility strike (6 aimpoints) differ in deterrent effect."""
+    big, big_expected, s = _credibility_after_strike(engine, 85)
+    small, small_expected, _ = _credibility_after_strike(engine, 6)
+    np.testing.assert_allclose(big, big_expected)
+    np.testing.assert_allclose(small, small_expected)
+    assert (big > 2.5 * small).all()
+    kh = s.militia.groups[0]
+    w = s.militia.attack.deterrence_weight * (1 - kh.risk_tolerance)
+    cut_big, cut_small = 1 - np.exp(-w * big), 1 - np.exp(-w * small)  # share of kh's attack rate deterred
+    assert (cut_big > 2.5 * cut_small).all()
+
+
+def test_the_same_strike_after_a_large_one_is_a_smaller_dose(engine):
+    fresh, _, _ = _credibility_after_strike(engine, 20, days=4, strike_day=2)
+    again, expected, _ = _credibility_after_strike(engine, 20, days=4, strike_day=2, before=85)
+    np.testing.assert_allclose(again, expected)
+    first, _, _ = _credibility_after_strike(engine, 85, days=4, strike_day=1)  # the first strike alone
+    assert (again - first < fresh).all()  # the second strike adds less than the same strike adds when fresh

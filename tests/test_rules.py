@@ -218,10 +218,17 @@ def test_munitions_used():
     assert many.min() >= 85
 
 
-def test_credibility_gain():
-    assert_allclose(rules.credibility_gain(0.0, 10, 0.5), 0.5)
-    assert_allclose(rules.credibility_gain(0.0, 5, 0.5), 0.25)
-    assert_allclose(rules.credibility_gain(0.5, 100, 0.5), 0.75)
+def test_credibility_gain_is_a_dose_response_in_the_relative_dose():
+    assert_allclose(rules.relative_dose(85, 0.0, 20.0), 4.25)
+    assert_allclose(rules.relative_dose(85, 85.0, 20.0), 85 / 105)  # the same campaign again is a smaller dose
+    assert_allclose(rules.credibility_gain(0.0, 1.0, 0.5, 1.0), 0.25)  # half the gain at rho = 1
+    assert_allclose(rules.credibility_gain(0.5, 3.0, 0.5, 1.0), 0.5 + 0.25 * 0.75)
+    assert_allclose(rules.credibility_gain(0.0, 0.0, 0.5, 2.0), 0.0)
+    big = rules.credibility_gain(0.0, rules.relative_dose(85, 0.0, 20.0), 0.25, 1.0)
+    small = rules.credibility_gain(0.0, rules.relative_dose(6, 0.0, 20.0), 0.25, 1.0)
+    assert big > 2.5 * small  # a massive campaign and a 3-facility strike (6 aimpoints) differ
+    steep = rules.credibility_gain(0.0, rules.relative_dose([6, 85], 0.0, 20.0), 0.25, 2.0)
+    assert steep[1] / steep[0] > big / small  # a steeper dose-response widens the gap
 
 
 def test_health_and_storage_loss():

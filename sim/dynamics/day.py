@@ -96,6 +96,7 @@ def end_of_day(st: State) -> None:
     st.grievance *= col(ret["grievance"])
     st.recent_attacks = rules.leaky(st.recent_attacks, st.g_attacks, ret["recent"])
     st.credibility *= ret["credibility"]
+    st.dose_memory *= ret["credibility"]
     st.domestic *= ret["domestic"]
     st.host_endogenous *= ret["host"]
     st.war_risk *= ret["war_risk"]

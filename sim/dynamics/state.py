@@ -87,6 +87,7 @@ class State:
         self.territory_struck = np.zeros(R, dtype=bool)
         # ---- United States
         self.credibility = np.zeros(R)
+        self.dose_memory = np.zeros(R)  # leaky memory of aimpoints struck, the norm a strike is judged by
         self.domestic = np.zeros(R)
         self.host_endogenous = np.zeros(R)
         self.last_prop_order = np.full(R, NEVER, dtype=np.int64)

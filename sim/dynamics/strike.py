@@ -5,7 +5,7 @@
 ``rules.munitions_used`` draw what each struck facility suffers; then
 ``rules.health`` and ``rules.stock_after_storage_loss`` (capability lost),
 ``rules.revenge_added`` and ``rules.grievance_added`` (the militias' answer),
-``rules.credibility_gain`` and ``rules.host_added`` (the US side),
+``rules.relative_dose``, ``rules.credibility_gain`` and ``rules.host_added`` (the US side),
 ``rules.war_risk_added`` and ``rules.hostility_added`` (Iran's side), and the
 ladder marks.  A day of strikes inside Iran counts as one direct exchange,
 however many strikes hit Iran that day.
@@ -84,7 +84,10 @@ def strike(st: State, label: Any, idx: np.ndarray, n_targets: Any, per_facility:
     in_iran = per_row(a * c.fac_in_iran[cols])
     n_irgc = per_row(irgc)
     abroad = st.abroad[cols]
-    st.credibility[idx] = rules.credibility_gain(st.credibility[idx], total, at(us_p.credibility_gain, idx))
+    rho = rules.relative_dose(total, st.dose_memory[idx], at(us_p.credibility_dose_scale, idx))
+    st.credibility[idx] = rules.credibility_gain(st.credibility[idx], rho, at(us_p.credibility_gain, idx),
+                                                 at(us_p.credibility_dose_hill, idx))
+    st.dose_memory[idx] += total
     st.host_endogenous[idx] += rules.host_added(per_row(harm * abroad), per_row(abroad), at(us_p.host_per_harm, idx),
                                                 at(us_p.host_per_facility, idx))
     st.war_risk[idx] += rules.war_risk_added(total, 0, n_irgc, at(ir_p.risk_per_target, idx), 0.0,
