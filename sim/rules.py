@@ -437,6 +437,17 @@ def revenge_added(aimpoints, militants, per_target, per_militant):
     return per_target * aimpoints + per_militant * militants
 
 
+def tempo_added(militants_killed, irgc_killed, per_militant, per_irgc):
+    """Regional tension the exchange builds itself (rising tempo): militants and IRGC members killed.
+
+    Added to the scenario's tension series in ``attack_intensity`` and decaying with its own
+    half-life, it closes a loop -- attacks, strikes, deaths, more tension, more attacks -- so a run
+    can accelerate towards a crisis as well as calm down (escalation spirals: Jervis 1976; in
+    insurgency data, violence begets violence: Braithwaite and Johnson 2012, Iraq IED clusters).
+    """
+    return per_militant * np.asarray(militants_killed, dtype=float) + per_irgc * np.asarray(irgc_killed, dtype=float)
+
+
 def domestic_added(injured, killed, per_injured, per_killed):
     """US domestic pressure to respond gained from casualties."""
     return per_injured * injured + per_killed * killed

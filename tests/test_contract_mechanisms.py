@@ -119,3 +119,53 @@ def test_the_same_strike_after_a_large_one_is_a_smaller_dose(engine):
     np.testing.assert_allclose(again, expected)
     first, _, _ = _credibility_after_strike(engine, 85, days=4, strike_day=1)  # the first strike alone
     assert (again - first < fresh).all()  # the second strike adds less than the same strike adds when fresh
+
+
+def test_deaths_from_strikes_build_tension_that_decays_with_its_half_life(engine):
+    """Issue 11 item 6: tension can build (militants and IRGC killed), not only decay."""
+    from sim import rules
+    from test_contract import _shock
+
+    s = _quiet(days=15)
+    s.us.doctrine.precision.militants_per_target = 1.0
+    s.us.doctrine.precision.irgc_per_target = 0.5
+    s.shocks = [_shock(s, 3, kind="strike", targets=30, scope="militia"),
+                _shock(s, 3, kind="strike", targets=6, scope="irgc_facilities")]
+    s = _valid(s)
+    r = engine.run(s, 2, seed=4)
+    at = s.militia.attack
+    ret = float(rules.decay_factor(at.tempo_half_life_days))
+    struck = r.ev[r.ev["kind"] == "scripted"].groupby("replicate")[["militants_killed", "irgc_killed"]].sum()
+    got = np.concatenate([st_.tempo for st_ in r.states])
+    expected = rules.tempo_added(struck["militants_killed"], struck["irgc_killed"], at.tempo_per_militant_killed,
+                                 at.tempo_per_irgc_killed) * ret ** (s.days - 1 - 3 + 1)
+    assert (struck["militants_killed"] > 10).all()
+    np.testing.assert_allclose(got, np.asarray(expected))
+
+
+def test_a_run_can_accelerate_towards_a_crisis(engine):
+    """Strikes every ten days kill militants; with the tempo rule on, tension builds and attacks in days
+    100-149 are more than twice those of days 0-49; with it off (the same strikes) they are not."""
+    from sim.schema import Scenario
+    from test_contract import _shock
+
+    def attacks(per_militant: float):
+        s = Scenario(days=150)
+        s.us.doctrine.triggers.respond_probability = 0.0  # only the scripted strikes
+        pr = s.us.doctrine.precision
+        pr.militants_per_target, pr.p_destroy, pr.collateral_per_target = 1.0, 0.0, 0.0  # no capability lost
+        at = s.militia.attack
+        at.tempo_per_militant_killed, at.tempo_half_life_days = per_militant, 120.0
+        at.deterrence_weight = at.revenge_weight = at.excitation_jump = 0.0  # the tempo loop alone
+        for g in s.militia.groups:
+            g.stock.uav, g.stock.rocket = 1000.0, 1000.0
+        s.shocks = [_shock(s, d, kind="strike", targets=20, scope="militia") for d in range(5, 100, 10)]
+        ts = engine.run(_valid(s), 3, seed=8).ts
+        early = ts[ts["day"] < 50].groupby("replicate")["attacks"].sum()
+        late = ts[ts["day"] >= 100].groupby("replicate")["attacks"].sum()
+        return early.to_numpy(), late.to_numpy()
+
+    early, late = attacks(0.02)
+    assert (late > 2 * early).all()
+    early0, late0 = attacks(0.0)
+    assert (late0 < 1.5 * early0).all()

@@ -94,6 +94,7 @@ def end_of_day(st: State) -> None:
                                             col(ret["excitation"]))
     st.revenge *= col(ret["revenge"])
     st.grievance *= col(ret["grievance"])
+    st.tempo *= ret["tempo"]
     st.recent_attacks = rules.leaky(st.recent_attacks, st.g_attacks, ret["recent"])
     st.credibility *= ret["credibility"]
     st.dose_memory *= ret["credibility"]

@@ -38,7 +38,7 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     R, Gs, W = st.R, gsel.size, len(WEAPONS)
     cap, coord, acc = st.capability(gsel)
     lam = rules.attack_intensity(
-        p.base_rate[..., gsel], p.motivation[..., gsel], st.tension, st.outside,
+        p.base_rate[..., gsel], p.motivation[..., gsel], (st.tension + st.tempo)[:, None], st.outside,
         st.revenge[:, gsel], st.grievance[:, gsel], st.excitation[:, gsel], cap, coord,
         p.alignment[..., gsel], st.restraint[:, None], p.risk_tolerance[..., gsel],
         st.credibility[:, None], col(at_.tension_weight), col(at_.outside_pressure_weight), col(at_.revenge_weight),

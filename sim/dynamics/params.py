@@ -46,6 +46,7 @@ HALF_LIVES = {
     "us.host_half_life_days": "host",
     "iran.risk_half_life_days": "war_risk",
     "iran.hostility_half_life_days": "hostility",
+    "militia.attack.tempo_half_life_days": "tempo",
 }
 """Half-lives and the retention factor (:attr:`Params.ret`) each one sets."""
 FIXED = ("days", "start_date", "drivers", "shocks", "ladder", "us.doctrine.triggers.window_days",

@@ -78,6 +78,7 @@ class State:
         self.grievance = np.zeros((R, G))
         self.excitation = np.zeros((R, G))
         self.recent_attacks = np.zeros((R, G))
+        self.tempo = np.zeros(R)  # tension built by the exchange itself (rules.tempo_added), on top of the drivers
         self.intensity = np.zeros((R, G))
         # ---- Iran
         self.restraint = np.array(np.broadcast_to(self.p.iran.restraint_min, (R,)), dtype=float)

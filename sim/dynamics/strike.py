@@ -6,8 +6,8 @@
 ``rules.health`` and ``rules.stock_after_storage_loss`` (capability lost),
 ``rules.revenge_added`` and ``rules.grievance_added`` (the militias' answer),
 ``rules.relative_dose``, ``rules.credibility_gain`` and ``rules.host_added`` (the US side),
-``rules.war_risk_added`` and ``rules.hostility_added`` (Iran's side), and the
-ladder marks.  A day of strikes inside Iran counts as one direct exchange,
+``rules.war_risk_added`` and ``rules.hostility_added`` (Iran's side),
+``rules.tempo_added`` (tension the deaths build), and the ladder marks.  A day of strikes inside Iran counts as one direct exchange,
 however many strikes hit Iran that day.
 """
 
@@ -97,6 +97,8 @@ def strike(st: State, label: Any, idx: np.ndarray, n_targets: Any, per_facility:
     st.irgc_killed_total[idx] += n_irgc
     n_fac = np.bincount(rows, minlength=idx.size)
     mil = per_row(militants)
+    st.tempo[idx] += rules.tempo_added(mil, n_irgc, at(at_.tempo_per_militant_killed, idx),
+                                       at(at_.tempo_per_irgc_killed, idx))
     hm = per_row(harm)
     st.n_us_strikes[idx] += n_fac
     st.n_targets_struck[idx] += total
