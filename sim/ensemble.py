@@ -53,6 +53,7 @@ from .columns import DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTAL
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
 from .engines import prepare_scenario
+from .aftermath import CampaignAftermath
 from .outcomes import from_accumulated, horizon_table
 
 BLOCK = 10_000
@@ -108,6 +109,7 @@ class EnsembleEngine:
         R, D = st.R, compiled.days
         self.totals = np.zeros((len(DAY_COUNTS), R), dtype=np.int64)
         self.first_fatal_day = np.full(R, -1, dtype=np.int64)
+        self.aftermath = CampaignAftermath(R)
         unknown = set(record) - {*DAY_COUNTS, "cumulative_attacks", *ORDER_COUNTS}
         if unknown:
             raise ValueError(f"cannot record {sorted(unknown)}")
@@ -156,6 +158,7 @@ class EnsembleEngine:
         self.totals += st.counts
         fatal = (st.n_us_killed > 0) & (self.first_fatal_day < 0)
         self.first_fatal_day[fatal] = d
+        self.aftermath.update(d, st.n_attacks, st.n_targets_struck)
         for name, buf in self.recorded.items():
             buf[d] = getattr(st, name if name in ("cumulative_attacks", *ORDER_COUNTS) else "n_" + name)
         if self.table_on:
@@ -223,6 +226,7 @@ class EnsembleEngine:
         last = {"cumulative_attacks": st.cumulative_attacks, "rung": st.rung, "max_rung": st.max_rung,
                 "militia_capacity": st.reported_capacity().mean(axis=1), "iran_restraint": st.restraint,
                 "us_credibility": st.credibility, "iran_war_risk": st.war_risk}
+        last.update(self.aftermath.values())
         totals = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
         return from_accumulated(self.replicate_ids, totals, last, {"us_killed": self.first_fatal_day})
 

@@ -24,7 +24,7 @@ import pandas as pd
 from sim.columns import OUTCOME_TOTALS
 from sim.rules import RUNG_NAMES
 
-__all__ = ["AtLeast", "FIRST_FIGURE_DAYS", "FirstDay", "Last", "NAMES", "NoneWithin", "OUTCOMES", "Outcome", "QUANTILES",
+__all__ = ["AfterCampaign", "AtLeast", "FIRST_FIGURE_DAYS", "FirstDay", "Last", "NAMES", "NoneWithin", "OUTCOMES", "Outcome", "QUANTILES",
            "REACHED", "Reduction",
            "Total", "from_accumulated", "horizon_table", "outcome", "percentiles"]
 
@@ -122,6 +122,25 @@ class NoneWithin(Reduction):
 
 
 @dataclass(frozen=True)
+class AfterCampaign(Reduction):
+    """What follows the first major campaign (:mod:`sim.aftermath`); ``column`` is the outcome's name."""
+
+    def of_table(self, ts, by_rep):
+        from sim.aftermath import from_table
+
+        return pd.Series(from_table(ts)[self.column], index=by_rep.size().index)
+
+    def of_accumulated(self, totals, last, first_day):
+        return last[self.column]
+
+    @property
+    def text(self) -> str:
+        return {"days_to_next_attack": "days from the first major campaign to the next attack",
+                "pause_after_campaign": "30 attack-free days within 60 after the first major campaign",
+                "attacks_after_campaign": "attacks in the 75 days after the first major campaign"}[self.column]
+
+
+@dataclass(frozen=True)
 class AtLeast(Reduction):
     """Whether the value on the last day is at least ``threshold``."""
 
@@ -208,6 +227,18 @@ OUTCOMES: tuple[Outcome, ...] = (
             NoneWithin("us_killed", FIRST_FIGURE_DAYS), None,
             f"No US personnel killed on days 0-{FIRST_FIGURE_DAYS} (17 Oct-26 Dec 2023 from the baseline's start: "
             "the record had 100+ attacks and no death)"),
+    Outcome("days_to_next_attack", "Days from the first major campaign to the next attack", "days", "float64",
+            AfterCampaign("days_to_next_attack"), None,
+            "Days from the first major campaign (a day of 30+ aimpoints struck) to the next militia attack; "
+            "NaN without a major campaign or without a later attack"),
+    Outcome("pause_after_campaign", "A 30-day pause within 60 days of the first major campaign", "yes/no", "bool",
+            AfterCampaign("pause_after_campaign"), None,
+            "30 consecutive days without militia attacks within the 60 days after the first major campaign "
+            "(false without a major campaign)"),
+    Outcome("attacks_after_campaign", "Attacks in the 75 days after the first major campaign", "attacks", "float64",
+            AfterCampaign("attacks_after_campaign"), None,
+            "Militia attacks on the 75 days after the first major campaign (fewer days if the run ends first); "
+            "NaN without a major campaign"),
     *(Outcome(name, f"Reached rung {k} ({RUNG_NAMES[k].replace('_', ' ')})", "yes/no", "bool",
               AtLeast("max_rung", k), None, f"The ladder reached rung {k} ({RUNG_NAMES[k]}) or higher")
       for k, name in enumerate(REACHED, start=1)),

@@ -169,3 +169,26 @@ def test_a_run_can_accelerate_towards_a_crisis(engine):
     assert (late > 2 * early).all()
     early0, late0 = attacks(0.0)
     assert (late0 < 1.5 * early0).all()
+
+
+def test_what_follows_a_major_campaign_known_answer(engine):
+    """Issue 11 item 8: a 40-aimpoint strike on day 5, scripted attacks on days 5, 12 and 50."""
+    from sim.outcomes import horizon_table
+    from test_contract import _shock
+
+    s = _quiet(days=90)
+    s.us.doctrine.triggers.respond_probability = 0.0
+    attack = dict(kind="attack", group="kh", base="erbil", weapon="rocket", injured=0, killed=0)
+    s.shocks = [_shock(s, 5, **attack), _shock(s, 5, kind="strike", targets=40, scope="militia"),
+                _shock(s, 12, **attack), _shock(s, 50, **attack)]
+    r = engine.run(_valid(s), 2, seed=0)
+    h = horizon_table(r.ts)
+    assert (h["days_to_next_attack"] == 7).all()
+    assert (h["attacks_after_campaign"] == 2).all()  # days 12 and 50; day 5's attack came before the strike
+    assert h["pause_after_campaign"].all()  # days 13-49 without attacks
+    s.shocks = s.shocks[:2] + [_shock(s, d, **attack) for d in range(12, 70, 20)]  # never 30 quiet days
+    h = horizon_table(engine.run(_valid(s), 2, seed=0).ts)
+    assert not h["pause_after_campaign"].any() and (h["attacks_after_campaign"] == 3).all()
+    s.shocks = [_shock(s, 5, kind="strike", targets=20, scope="militia"), _shock(s, 12, **attack)]  # not major
+    h = horizon_table(engine.run(_valid(s), 2, seed=0).ts)
+    assert h["days_to_next_attack"].isna().all() and not h["pause_after_campaign"].any()
