@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["AFTER_DAYS", "CampaignAftermath", "MAJOR_CAMPAIGN_TARGETS", "NAMES", "PAUSE_DAYS", "PAUSE_WINDOW",
-           "from_table"]
+           "from_arrays", "from_table"]
 
 MAJOR_CAMPAIGN_TARGETS = 30
 """Aimpoints struck in one day that make a major campaign (between a proportionate strike and seed 000's 85)."""
@@ -67,6 +67,14 @@ class CampaignAftermath:
             "pause_after_campaign": had & (self.longest >= PAUSE_DAYS),
             "attacks_after_campaign": np.where(had, self.attacks_after, np.nan),
         }
+
+
+def from_arrays(attacks: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+    """The outcomes from (replicates x days) arrays of daily attacks and aimpoints struck, days 0..D-1."""
+    tracker = CampaignAftermath(attacks.shape[0])
+    for day in range(attacks.shape[1]):
+        tracker.update(day, attacks[:, day], targets[:, day])
+    return tracker.values()
 
 
 def from_table(ts: pd.DataFrame) -> dict[str, np.ndarray]:
