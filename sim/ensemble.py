@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 
-from .columns import DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTALS, TIMESERIES_COLUMNS  # noqa: F401
+from .columns import (DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTALS, STANDDOWN_COUNTS,  # noqa: F401
+                      TIMESERIES_COLUMNS)
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
 from .engines import prepare_scenario
@@ -117,7 +118,7 @@ class EnsembleEngine:
         if self.table_on:
             # replicate-major (R, D) buffers become the table's columns without a copy; each day's
             # values go to a small day-major staging block first, flushed every STAGE days
-            self._int_names = [*DAY_COUNTS[:12], *INT_STATE_COLUMNS]
+            self._int_names = [*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *STANDDOWN_COUNTS]
             self._float_names = [*FLOAT_COLUMNS, *(f"capacity_{gid}" for gid in compiled.group_ids)]
             self._tab_int = np.zeros((len(self._int_names), R, D), dtype=np.int64)
             self._tab_float = np.zeros((len(self._float_names), R, D))
@@ -168,6 +169,7 @@ class EnsembleEngine:
             si[12] = st.cumulative_attacks
             si[13] = st.rung
             si[14] = st.max_rung
+            si[15:] = st.counts[-2:]  # STANDDOWN_COUNTS, the last two day counts
             caps = st.reported_capacity()
             sf[0] = caps.mean(axis=1)
             sf[1] = st.restraint

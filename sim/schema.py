@@ -482,6 +482,36 @@ class Iran(Strict):
         return self
 
 
+# --------------------------------------------------------------------------- stand-downs
+
+
+KH2024 = ("Kataib Hezbollah announced a suspension of its attacks on US forces on 30 Jan 2024, two days after the "
+          "Tower 22 attack and before the US campaign of 2 Feb; attacks on US forces in Iraq and Syria then stayed "
+          "rare for months (public record)")
+TRUCE2020 = ("the Iraqi factions' conditional truce of Oct 2020 held about five weeks before rockets hit Baghdad "
+             "again; the 2024 pause lasted months: from weeks to about half a year (public record)")
+
+
+class StandDown(Strict):
+    """Stand-down decisions (issue 11 item 1): Iran or a group's leadership orders attacks on US forces stopped.
+
+    An order is a discrete, announced decision taken when an alarm crosses a threshold; each group
+    obeys an Iranian order by its alignment, less so the more revenge and grievance it carries; a
+    stand-down ends by a daily hazard or is broken by a new grievance (a leader or militants killed).
+    """
+
+    enabled: bool = param(True, "Iran and the groups' leaderships may order stand-downs", unit="", why=EITHER)
+    iran_threshold: float = param(1.0, "Iran's alarm (war risk + host weight x host pressure) at which it orders every group to stand down", ge=0, le=20, plausible=(0.5, 2.5), why=KH2024 + "; Iran was reported to have pressed the groups after the US deaths, whose war-risk weight (0.35 per death) puts three deaths near 1")
+    host_weight: float = param(1.0, "Weight of host-government pressure (0-1 index) in Iran's and the leaders' alarm", ge=0, le=10, plausible=(0.0, 2.0), why="the 2024 suspension was explained by not wishing to embarrass the Iraqi government; how much that weighs is unknown, from none to double (reasoning)")
+    leader_threshold: float = param(0.8, "A group leadership's alarm at which it orders its own stand-down", ge=0, le=20, plausible=(0.4, 2.0), why=KH2024 + ": the group behind the deaths stood down on its own announcement")
+    alarm_per_fatal_attack: float = param(2.5, "Alarm added to a group's leadership per fatal attack it made (it expects the US answer), times (1 - risk tolerance)", ge=0, le=20, plausible=(1.0, 5.0), why=KH2024 + ": one fatal attack sufficed for the group behind it")
+    alarm_half_life_days: float = param(14.0, "Half-life of a leadership's alarm", unit="days", gt=0, le=365, plausible=(5.0, 45.0), why=MEMORY)
+    mean_days: float = param(60.0, "Mean length of a stand-down (its daily end hazard is 1 / mean_days)", unit="days", gt=0, le=1000, plausible=(21.0, 180.0), why=TRUCE2020)
+    residual: float = param(0.05, "Share of its attack intensity a group keeps while standing down (splinter cells, cover names)", ge=0, le=1, plausible=(0.0, 0.2), why="attacks on US forces nearly stopped after the 2024 suspension, with a few claimed by other names (public record); from none to a fifth")
+    obedience_grievance_weight: float = param(0.5, "How revenge plus grievance lower a group's chance to obey Iran's order (chance = alignment x exp(-w x (revenge + grievance)))", ge=0, le=10, plausible=(0.0, 2.0), why="in 2024 Harakat al-Nujaba said it would keep attacking while Kataib Hezbollah stood down: obedience was partial; how grievance bends it is unknown (reasoning)")
+    break_revenge: float = param(0.3, "Revenge added to a standing-down group in one day that breaks its stand-down (a new grievance)", ge=0, le=20, plausible=(0.1, 1.0), why="a leader killed ends a pause (the US strike of 7 Feb 2024 killed a Kataib Hezbollah commander, and the groups vowed revenge); how large a blow it takes is unknown (reasoning)")
+
+
 # --------------------------------------------------------------------------- ladder and shocks
 
 
@@ -531,6 +561,7 @@ class Scenario(Strict):
     us: US = Field(default_factory=US)
     iran: Iran = Field(default_factory=Iran)
     ladder: Ladder = Field(default_factory=Ladder)
+    standdown: StandDown = Field(default_factory=StandDown)
     shocks: list[Shock] = Field(default_factory=list, max_length=1000, json_schema_extra={
         "unit": "", "role": "uncertainty", "why": "scripted events, not a number: no range (sweeps cannot vary them)"})
 

@@ -11,6 +11,7 @@ follows with its agents (see :mod:`sim.model`):
 3. :func:`.militia.militia_attacks`;
 4. :func:`.us.us_decide`;
 5. :func:`.us.us_act` (strikes: :func:`.strike.strike`);
+5b. :func:`.standdown.standdown_step` -- stand-down orders, ends, breaks, obedience;
 6. :func:`end_of_day` -- ``rules.hawkes_excitation``, decay of revenge, grievance,
    credibility, pressures, war risk and hostility (the compiled retention
    factors), ``rules.leaky`` recent attacks, the ladder (``rules.ladder_rung``).
@@ -28,6 +29,7 @@ from .iran import iran_direct_attack, iran_step
 from .militia import militia_attacks, record_scripted_attack
 from .params import col
 from .state import State
+from .standdown import standdown_step
 from .strike import strike
 from .us import us_act, us_decide
 
@@ -47,6 +49,7 @@ def start_day(st: State) -> bool:
     st.counts.fill(0)
     st.gcounts.fill(0)
     st.iran_direct_today.fill(False)
+    st.iran_ordered_today.fill(False)
     st.prop_order_facilities.fill(0)
     st.campaign_order_targets.fill(0)
     slot = d % st.mem  # day d - memory leaves the ladder's window
@@ -122,6 +125,7 @@ def run_day(st: State) -> bool:
     militia_attacks(st)
     us_decide(st)
     us_act(st)
+    standdown_step(st)
     end_of_day(st)
     return True
 

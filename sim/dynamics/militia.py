@@ -24,6 +24,7 @@ from .. import rules
 from ..schema import OUTCOMES, WEAPONS
 from .params import at, col, pick
 from .sampling import alias_draw, poisson_nonzero
+from .standdown import intensity_factor
 from .state import State
 
 _WEAPON_NAMES = np.asarray(WEAPONS, dtype=object)
@@ -43,6 +44,7 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
         p.alignment[..., groups], st.restraint[:, None], p.risk_tolerance[..., groups],
         st.credibility[:, None], col(at_.tension_weight), col(at_.outside_pressure_weight), col(at_.revenge_weight),
         col(at_.grievance_weight), col(at_.deterrence_weight), col(at_.max_rate))
+    lam = lam * intensity_factor(st, gsel)  # stand-downs (sim.dynamics.standdown)
     st.intensity[:, groups] = lam
     stock = st.stock_wrg[:, :, groups]  # (W, R, G')
     mix = rules.weapon_mix(stock.transpose(1, 2, 0), c.preference)  # (R, G', W)

@@ -99,6 +99,7 @@ class Params:
             setattr(self, name, _block(getattr(doc, name)))
         self.iran = _block(s.iran)
         self.ladder = _block(s.ladder)
+        self.standdown = _block(s.standdown)
         self.base_rate, self.motivation = c.base_rate, c.motivation
         self.alignment, self.risk_tolerance = c.alignment, c.risk_tolerance
         self.interceptable, self.p_injury, self.p_fatal = c.interceptable, c.p_injury, c.p_fatal
@@ -133,7 +134,8 @@ class Params:
         elif parts[0] == "bases":
             self._set_row(parts[2], parts[1], c.base_ids, v)
         else:
-            block = {"militia.attack": self.attack, "us": self.us, "iran": self.iran}.get(".".join(parts[:-1]))
+            block = {"militia.attack": self.attack, "us": self.us, "iran": self.iran,
+                     "standdown": self.standdown}.get(".".join(parts[:-1]))
             if block is None and parts[:2] == ["us", "doctrine"] and len(parts) == 4:
                 block = getattr(self, parts[2])
             block.__dict__[parts[-1]] = v  # type: ignore[union-attr]

@@ -100,6 +100,16 @@ class State:
         self.camp_end = np.full(R, -1, dtype=np.int64)
         self.camp_first = np.zeros(R, dtype=np.int64)
         self.camp_focus = np.zeros((R, G))
+        # ---- stand-downs (:mod:`sim.dynamics.standdown`)
+        self.standdowns_on = s.standdown.enabled
+        self.standing_down = np.zeros((R, G), dtype=bool)
+        self.sd_source = np.zeros((R, G), dtype=np.int8)  # who ordered it: 1 Iran, 2 the group's leadership
+        self.sd_start = np.full((R, G), NEVER, dtype=np.int64)
+        self.heat = np.zeros((R, G))  # a leadership's alarm from its own fatal attacks
+        self.leader_alarm_prev = np.zeros((R, G))
+        self.iran_alarm_prev = np.zeros(R)
+        self.iran_ordered_today = np.zeros(R, dtype=bool)
+        self.provoked = np.zeros((R, G))  # revenge added since the last stand-down decisions
         # ---- bases (tallies for display, kept when ``track_bases``)
         B = len(c.base_ids)
         self.base_attacks = np.zeros((R, B), dtype=np.int64)

@@ -78,8 +78,10 @@ def strike(st: State, label: Any, idx: np.ndarray, n_targets: Any, per_facility:
     mil_by_owner = np.bincount(owner_e, weights=militants, minlength=n * O).reshape(n, O)
     harm_by_country = np.bincount(rows * len(COUNTRIES) + c.fac_country[cols], weights=harm,
                                   minlength=n * len(COUNTRIES)).reshape(n, len(COUNTRIES))
-    st.revenge[idx] += rules.revenge_added(aim_by_owner[:, :G], mil_by_owner[:, :G], col(at(at_.revenge_per_target, idx)),
-                                           col(at(at_.revenge_per_militant, idx)))
+    added = rules.revenge_added(aim_by_owner[:, :G], mil_by_owner[:, :G], col(at(at_.revenge_per_target, idx)),
+                                col(at(at_.revenge_per_militant, idx)))
+    st.revenge[idx] += added
+    st.provoked[idx] += added  # a new grievance: may break a stand-down (sim.dynamics.standdown)
     st.grievance[idx] += rules.grievance_added(harm_by_country, c.group_country, col(at(at_.grievance_per_harm, idx)))
     in_iran = per_row(a * c.fac_in_iran[cols])
     n_irgc = per_row(irgc)
