@@ -427,7 +427,7 @@ class Doctrine(Strict):
 class US(Strict):
     doctrine: Doctrine = Field(default_factory=Doctrine)
     credibility_gain: float = param(0.25, "Most US credibility a strike can add (the share of the gap to full credibility, at a very large relative dose)", ge=0, le=1, plausible=(0.05, 0.5), why=GUESS_RANGE)
-    credibility_dose_scale: float = param(20.0, "Aimpoints of a strike that, with no strike before, gives half the largest credibility gain", unit="targets", gt=0, le=1000, plausible=(5.0, 60.0), why="seeds 000 and 002: a 3-facility strike (a few aimpoints) and an 85-target campaign bracket what the parties saw as limited and massive; half effect between them")
+    credibility_dose_scale: float = param(20.0, "Aimpoints of a strike that, with no strike before, gives half the largest credibility gain", unit="targets", ge=1, le=1000, plausible=(5.0, 60.0), why="seeds 000 and 002: a 3-facility strike (a few aimpoints) and an 85-target campaign bracket what the parties saw as limited and massive; half effect between them")
     credibility_dose_hill: float = param(1.0, "Steepness (Hill exponent) of credibility's dose-response in the relative dose", ge=0.1, le=5, plausible=(0.5, 2.0), why="deterrence studies find effects of the size of force shown but not its shape (Huth 1988; Rid 2012): from concave to sigmoid")
     credibility_half_life_days: float = param(30.0, "Half-life of US deterrent credibility", unit="days", gt=0, le=365, plausible=(10.0, 90.0), why=MEMORY)
     domestic_per_injured: float = param(0.02, "Domestic pressure added per US injured", unit="1/person", ge=0, le=1, plausible=(0.005, 0.05), why=GUESS_RANGE)
