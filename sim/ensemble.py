@@ -109,6 +109,8 @@ class EnsembleEngine:
         R, D = st.R, compiled.days
         self.totals = np.zeros((len(DAY_COUNTS), R), dtype=np.int64)
         self.first_fatal_day = np.full(R, -1, dtype=np.int64)
+        self.standdown_run = np.zeros(R, dtype=np.int64)  # current and longest run of days with a group down
+        self.longest_standdown = np.zeros(R, dtype=np.int64)
         unknown = set(record) - {*DAY_COUNTS, "cumulative_attacks", *ORDER_COUNTS}
         if unknown:
             raise ValueError(f"cannot record {sorted(unknown)}")
@@ -157,6 +159,10 @@ class EnsembleEngine:
         self.totals += st.counts
         fatal = (st.n_us_killed > 0) & (self.first_fatal_day < 0)
         self.first_fatal_day[fatal] = d
+        if st.standdowns_on:
+            down = st.n_groups_stood_down > 0
+            self.standdown_run = np.where(down, self.standdown_run + 1, 0)
+            np.maximum(self.longest_standdown, self.standdown_run, out=self.longest_standdown)
         for name, buf in self.recorded.items():
             buf[d] = getattr(st, name if name in ("cumulative_attacks", *ORDER_COUNTS) else "n_" + name)
         if self.table_on:
@@ -224,7 +230,8 @@ class EnsembleEngine:
         st = self.state
         last = {"cumulative_attacks": st.cumulative_attacks, "rung": st.rung, "max_rung": st.max_rung,
                 "militia_capacity": st.reported_capacity().mean(axis=1), "iran_restraint": st.restraint,
-                "us_credibility": st.credibility, "iran_war_risk": st.war_risk}
+                "us_credibility": st.credibility, "iran_war_risk": st.war_risk,
+                "longest_groups_stood_down": self.longest_standdown}
         totals = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
         return from_accumulated(self.replicate_ids, totals, last, {"us_killed": self.first_fatal_day})
 

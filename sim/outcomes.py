@@ -24,7 +24,7 @@ import pandas as pd
 from sim.columns import OUTCOME_TOTALS
 from sim.rules import RUNG_NAMES
 
-__all__ = ["AtLeast", "FirstDay", "Last", "NAMES", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction",
+__all__ = ["AtLeast", "FirstDay", "Last", "LongestRun", "NAMES", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction",
            "Total", "from_accumulated", "horizon_table", "outcome", "percentiles"]
 
 QUANTILES = (5, 25, 50, 75, 95)
@@ -115,6 +115,30 @@ class AtLeast(Reduction):
         return f"`{self.column}` on the last day >= {self.threshold}"
 
 
+@dataclass(frozen=True)
+class LongestRun(Reduction):
+    """The longest run of consecutive days on which a daily value is positive (0 if never).
+
+    In running values an engine keeps it as ``last["longest_<column>"]``.
+    """
+
+    def of_table(self, ts, by_rep):
+        on = ts[self.column].to_numpy() > 0
+        rep = ts["replicate"].to_numpy()
+        # a run starts where the value turns positive or a new replicate begins; cumulative count inside runs
+        start = np.r_[True, (rep[1:] != rep[:-1])]
+        run_id = np.cumsum(start | np.r_[True, ~on[:-1]]) * on
+        lengths = pd.Series(on.astype(np.int64)).groupby(run_id).transform("sum").to_numpy() * on
+        return pd.Series(lengths).groupby(rep).max().reindex(by_rep.size().index).fillna(0)
+
+    def of_accumulated(self, totals, last, first_day):
+        return last[f"longest_{self.column}"]
+
+    @property
+    def text(self) -> str:
+        return f"longest run of days with `{self.column}` > 0"
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -176,6 +200,13 @@ OUTCOMES: tuple[Outcome, ...] = (
             "Highest rung of the escalation ladder (0 calm .. 9 regional war)"),
     Outcome("first_fatal_day", "First US death", "day of the run", "Int64", FirstDay("us_killed"), NEVER_MISSING,
             "Day of the run (0 = start date) of the first US death"),
+    Outcome("standdowns", "Stand-downs begun (groups)", "stand-downs", "int64", Total("standdowns"), None,
+            "Group stand-downs begun: Iran's orders obeyed and the groups' own leaderships' orders"),
+    Outcome("standdown_days", "Group-days stood down", "group-days", "int64", Total("groups_stood_down"), None,
+            "Days each group spent standing down, summed over the groups"),
+    Outcome("longest_standdown", "Longest spell with a group standing down", "days", "int64",
+            LongestRun("groups_stood_down"), None,
+            "Longest run of consecutive days on which at least one group stood down (cut at the horizon)"),
     *(Outcome(name, f"Reached rung {k} ({RUNG_NAMES[k].replace('_', ' ')})", "yes/no", "bool",
               AtLeast("max_rung", k), None, f"The ladder reached rung {k} ({RUNG_NAMES[k]}) or higher")
       for k, name in enumerate(REACHED, start=1)),

@@ -216,3 +216,38 @@ def test_revenge_makes_an_aligned_group_defy_irans_order(engine):
     answers = _rows(r.ev, "standdown", day=SHOCK_DAY)
     assert set(answers.loc[answers["actor"] == "nujaba", "outcome"]) == {"defied"}
     assert set(answers.loc[answers["actor"] != "nujaba", "outcome"]) == {"obeyed"}
+
+
+# --------------------------------------------------------------------------- outcomes (item 8)
+
+
+def test_longest_standdown_spell_known_answer():
+    import pandas as pd
+
+    from sim.outcomes import LongestRun
+
+    down = [0, 1, 1, 0, 1, 1, 1, 0, 0, 2, 1, 1, 0, 1]  # replicate 0: runs 2, 3, 1 (at its end); replicate 1: 2, 1
+    ts = pd.DataFrame({"replicate": [0] * 10 + [1] * 4, "day": list(range(10)) + list(range(4)),
+                       "groups_stood_down": down})
+    got = LongestRun("groups_stood_down").of_table(ts, ts.groupby("replicate"))
+    assert got.tolist() == [3, 2]
+
+
+def test_standdown_outcomes_from_the_table_equal_the_running_values(engine):
+    from sim.outcomes import horizon_table
+
+    s = _fatal_attack(days=60, iran_threshold=0.5, mean_days=8.0)
+    for g in s.militia.groups:
+        g.base_rate = 0.3
+    r = engine.run(_valid(s), 6, seed=17)
+    h = horizon_table(r.ts)
+    assert (h["standdowns"] > 0).all() and (h["longest_standdown"] >= 1).all()
+    assert (h["standdown_days"] >= h["longest_standdown"]).all()
+    if engine.name == "ensemble":
+        from sim.compiled import compile_scenario
+        from sim.ensemble import EnsembleEngine, block_rng
+
+        eng = EnsembleEngine(compile_scenario(_valid(s)), 6, block_rng(17, 0, 6), table=False).run()
+        acc = eng.outcomes()
+        for k in ("standdowns", "standdown_days", "longest_standdown"):
+            assert acc[k].tolist() == h[k].tolist()
