@@ -17,7 +17,9 @@ shared; CPU time is the figure that does not depend on other load).
   outcomes, no per-day table; blocks of 10,000) and, up to 10,000 replicates,
   :func:`sim.ensemble.run_ensemble` (the full per-day table).
 
-Prints a markdown table; ``--write`` also writes ``benchmarks/RESULTS.md``.
+Prints a markdown table; ``--write`` also writes ``benchmarks/RESULTS.md``.  ``--against DIR``
+instead compares the outcomes-only throughput of this checkout with another checkout (for example the
+main branch before a change), alternating runs of the two ``--rounds`` times.
 """
 
 from __future__ import annotations
@@ -86,16 +88,16 @@ def _child(mode: str, size: int, scenario: str, days: int) -> dict:
             "maxrss_mb": rss_mb, "numpy": np.__version__}
 
 
-def _run_child(mode: str, size: int, args: argparse.Namespace) -> dict:
+def _run_child(mode: str, size: int, args: argparse.Namespace, root: Path = ROOT) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, str(size), "--scenario", args.scenario,
            "--days", str(args.days)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(root))
 
     def pin() -> None:
         if args.cpu >= 0 and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {args.cpu})
 
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, preexec_fn=pin, cwd=ROOT)
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, preexec_fn=pin, cwd=root)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -109,9 +111,15 @@ def main() -> None:
     ap.add_argument("--cpu", type=int, default=0, help="CPU to pin each job to (-1: no pinning)")
     ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "SIZE"), help=argparse.SUPPRESS)
+    ap.add_argument("--against", metavar="DIR", help="another checkout of the repository: alternate outcomes-only "
+                                                     "runs of the largest size on both, --rounds times")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(_child(args.child[0], int(args.child[1]), args.scenario, args.days)))
+        return
+    if args.against:
+        against(args)
         return
 
     rows = []
@@ -194,6 +202,28 @@ use the faster of the two runs.  Peak RSS is the subprocess's ``ru_maxrss`` (imp
 """
         write_section(HERE / "RESULTS.md", text)
         print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+def against(args: argparse.Namespace) -> None:
+    """Outcomes-only runs per CPU-second of this checkout and another, alternating (a shared machine's load
+    then weighs on both alike); the best of each side's runs."""
+    size = max(args.sizes)
+    sides = {"this checkout": ROOT, str(args.against): Path(args.against).resolve()}
+    best = {k: 0.0 for k in sides}
+    print(f"{args.scenario}, {args.days} days, {size:,} replicates, outcomes at horizon; load average "
+          f"{os.getloadavg()[0]:.1f} at start")
+    for k in range(args.rounds):
+        for name, root in sides.items():
+            r = _run_child("outcomes", size, args, root=root)
+            rate = size / min(r["cpu"], r["cpu2"])
+            best[name] = max(best[name], rate)
+            print(f"round {k + 1}, {name}: {rate:,.0f} replicate-runs per CPU-second", flush=True)
+    print()
+    print("| code | replicate-runs per CPU-second (best) |")
+    print("|---|---:|")
+    for name, rate in best.items():
+        print(f"| {name} | {rate:,.0f} |")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

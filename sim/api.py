@@ -113,11 +113,12 @@ def run(scenario: ScenarioLike = "baseline", replicates: int = 100, seed: int = 
     >>> sorted(r.timeseries["replicate"].unique().tolist()), len(r.outcomes)
     ([0, 1, 2, 3, 4], 5)
     """
-    from sim.commands._common import choose_engine, simulate
+    from sim.commands._common import choose_engine
+    from sim.stream import simulate_tables
 
     s = load(scenario, set, days)
     chosen = choose_engine(engine, replicates)
-    ts, ev = simulate(s, replicates, seed, chosen, quiet=True)
+    ts, ev = simulate_tables(s, replicates, seed, chosen, quiet=True)
     return Run(s, ts, ev, seed, chosen)
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 from sim.outcomes import OUTCOMES, horizon_table
 from sim.stats import mean_estimate, paired_difference, proportion_estimate, replicates_needed
 
-__all__ = ["replicate_table", "outcome_labels", "differences", "replicates_for", "format_differences"]
+__all__ = ["replicate_table", "replicate_table_of", "outcome_labels", "differences", "replicates_for", "format_differences"]
 
 COLUMNS = ("outcome", "label", "kind", "scenario", "value", "se", "low", "high", "n", "difference",
            "difference_se", "difference_low", "difference_high", "covers_zero")
@@ -51,7 +51,12 @@ def outcome_labels() -> dict[str, tuple[str, str]]:
 
 def replicate_table(ts: pd.DataFrame) -> pd.DataFrame:
     """One row per replicate (in replicate order): the registry's outcomes at the horizon, and ``any_us_killed``."""
-    table = horizon_table(ts).set_index("replicate")
+    return replicate_table_of(horizon_table(ts))
+
+
+def replicate_table_of(horizon: pd.DataFrame) -> pd.DataFrame:
+    """:func:`replicate_table` from a horizon table (:func:`sim.outcomes.horizon_table`, e.g. a streamed run's)."""
+    table = horizon.sort_values("replicate").set_index("replicate")
     table["any_us_killed"] = table["first_fatal_day"].notna()
     return table
 

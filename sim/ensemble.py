@@ -53,8 +53,8 @@ from .columns import (DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTA
                       TIMESERIES_COLUMNS)
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
-from .engines import prepare_scenario
-from .outcomes import from_accumulated, horizon_table
+from .engines import get_engine, prepare_scenario
+from .outcomes import LONGEST, from_accumulated, horizon_table
 
 BLOCK = 10_000
 """Replicates per seeding block (and per engine run inside :func:`run_ensemble`)."""
@@ -231,7 +231,7 @@ class EnsembleEngine:
         last = {"cumulative_attacks": st.cumulative_attacks, "rung": st.rung, "max_rung": st.max_rung,
                 "militia_capacity": st.reported_capacity().mean(axis=1), "iran_restraint": st.restraint,
                 "us_credibility": st.credibility, "iran_war_risk": st.war_risk,
-                "longest_groups_stood_down": self.longest_standdown}
+                LONGEST + "groups_stood_down": self.longest_standdown}
         totals = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
         return from_accumulated(self.replicate_ids, totals, last, {"us_killed": self.first_fatal_day})
 
@@ -311,12 +311,9 @@ __all__ = ["BLOCK", "EnsembleEngine", "block_rng", "mesa_outcomes", "outcomes_at
 
 def mesa_outcomes(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
                   overrides: Sequence[str] = (), first_replicate: int = 0) -> pd.DataFrame:
-    """The columns of :func:`outcomes_at_horizon` from Mesa runs (:func:`sim.runner.run_replicates`).
+    """The columns of :func:`outcomes_at_horizon` from Mesa runs (the ``mesa`` runner of :mod:`sim.engines`).
 
     A module-level function so that validation code can spread Mesa runs over processes.
     """
-    from .runner import run_replicates
-
-    ts, _ = run_replicates(scenario, replicates, seed, days=days, overrides=overrides,
-                           first_replicate=first_replicate)
-    return horizon_table(ts)
+    return get_engine("mesa").outcomes(prepare_scenario(scenario, days, overrides), replicates, seed,
+                                       first_replicate=first_replicate)

@@ -24,8 +24,8 @@ import pandas as pd
 from sim.columns import OUTCOME_TOTALS
 from sim.rules import RUNG_NAMES
 
-__all__ = ["AtLeast", "FirstDay", "Last", "LongestRun", "NAMES", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction",
-           "Total", "from_accumulated", "horizon_table", "outcome", "percentiles"]
+__all__ = ["AtLeast", "FirstDay", "LONGEST", "Last", "LongestRun", "NAMES", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction",
+           "Total", "from_accumulated", "horizon_table", "longest_run", "outcome", "percentiles"]
 
 QUANTILES = (5, 25, 50, 75, 95)
 """Percentiles (over replicates) reported everywhere: summary.json, compare, sweep points, fan charts."""
@@ -115,6 +115,21 @@ class AtLeast(Reduction):
         return f"`{self.column}` on the last day >= {self.threshold}"
 
 
+def longest_run(on: np.ndarray) -> np.ndarray:
+    """Longest run of True along the last axis of a (replicates, days) array, per replicate."""
+    on = np.asarray(on, dtype=bool)
+    run = np.zeros(on.shape[0], dtype=np.int64)
+    best = np.zeros(on.shape[0], dtype=np.int64)
+    for d in range(on.shape[1]):
+        run = np.where(on[:, d], run + 1, 0)
+        np.maximum(best, run, out=best)
+    return best
+
+
+LONGEST = "longest_"
+"""Prefix of the running values :class:`LongestRun` reads (``last["longest_<column>"]``)."""
+
+
 @dataclass(frozen=True)
 class LongestRun(Reduction):
     """The longest run of consecutive days on which a daily value is positive (0 if never).
@@ -132,7 +147,7 @@ class LongestRun(Reduction):
         return pd.Series(lengths).groupby(rep).max().reindex(by_rep.size().index).fillna(0)
 
     def of_accumulated(self, totals, last, first_day):
-        return last[f"longest_{self.column}"]
+        return last[LONGEST + self.column]
 
     @property
     def text(self) -> str:

@@ -35,7 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from sim.outcomes import QUANTILES
+from sim.aggregates import DayAggregates
 from sim.rules import RUNG_NAMES
 
 __all__ = ["RunData", "FIGURES", "FORMATS", "draw_figures", "fan_chart", "ladder_chart", "strikes_chart",
@@ -72,11 +72,22 @@ SEED_STRIKES = {
 
 @dataclass
 class RunData:
-    """One run to draw: its name, per-day table and summary (as in summary.json)."""
+    """One run to draw: its name, per-day distributions (or a whole per-day table) and summary.
+
+    The figures draw from ``days`` (:class:`sim.aggregates.DayAggregates`, built
+    block by block while a run is written); given only ``ts``, it is computed from it.
+    """
 
     name: str
-    ts: pd.DataFrame
+    ts: pd.DataFrame | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    days: DayAggregates | None = None
+
+    def __post_init__(self) -> None:
+        if self.days is None:
+            if self.ts is None:
+                raise ValueError("RunData needs a per-day table (ts) or its aggregates (days)")
+            self.days = DayAggregates.from_table(self.ts)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -90,21 +101,13 @@ def _color(i: int) -> Any:
     return matplotlib.colormaps["tab10"](i % 10)
 
 
-def _dates(ts: pd.DataFrame) -> np.ndarray:
-    days = ts.drop_duplicates("day").sort_values("day")
-    return pd.to_datetime(days["date"]).to_numpy()
+def _dates(run: RunData) -> np.ndarray:
+    return run.days.dates
 
 
-def _wide(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray:
-    """days x replicates array of one column (cumulated over days if asked)."""
-    wide = ts.pivot(index="day", columns="replicate", values=column).sort_index()
-    arr = wide.to_numpy(dtype=float)
-    return np.nancumsum(arr, axis=0) if cumulative else arr
-
-
-def _bands(ts: pd.DataFrame, column: str, cumulative: bool = False) -> np.ndarray:
-    """The percentiles :data:`sim.outcomes.QUANTILES` (5, 25, 50, 75, 95) over replicates, by day (5 x days)."""
-    return np.nanpercentile(_wide(ts, column, cumulative), QUANTILES, axis=1)
+def _bands(run: RunData, column: str, cumulative: bool = False) -> np.ndarray:
+    """Percentiles 5, 25, 50, 75, 95 over replicates, by day (5 x days)."""
+    return run.days.bands(column, cumulative)
 
 
 def _draw_bands(ax: Any, dates: np.ndarray, q: np.ndarray, color: Any, label: str, full: bool) -> None:
@@ -164,7 +167,7 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _date_range(runs: Sequence[RunData]) -> tuple[pd.Timestamp, pd.Timestamp]:
-    dates = np.concatenate([_dates(r.ts) for r in runs])
+    dates = np.concatenate([_dates(r) for r in runs])
     return pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
 
 
@@ -198,8 +201,8 @@ def fan_chart(runs: Sequence[RunData]) -> Figure:
     ax = fig.add_subplot()
     full = len(runs) == 1
     for i, run in enumerate(runs):
-        q = _bands(run.ts, "cumulative_attacks")
-        _draw_bands(ax, _dates(run.ts), q, _color(i), "median" if full else run.name, full)
+        q = _bands(run, "cumulative_attacks")
+        _draw_bands(ax, _dates(run), q, _color(i), "median" if full else run.name, full)
     lo, hi = _date_range(runs)
     _seed_attack_points(ax, lo, hi)
     handles, labels = ax.get_legend_handles_labels()
@@ -241,11 +244,10 @@ def ladder_chart(runs: Sequence[RunData]) -> Figure:
         run = runs[0]
         fig = _new_figure(9, 5.4)
         ax = fig.add_subplot()
-        top = _wide(run.ts, "max_rung")
-        dates = _dates(run.ts)
+        dates = _dates(run)
         cmap = matplotlib.colormaps["plasma"]
         for k, name in rungs:
-            ax.plot(dates, (top >= k).mean(axis=1), color=cmap((k - 1) / max(len(rungs), 1)), lw=2,
+            ax.plot(dates, run.days.reached(k), color=cmap((k - 1) / max(len(rungs), 1)), lw=2,
                     label=f"{k} {_pretty(name)}")
         ax.legend(title="rung (at least)", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8.5)
         ax.set_ylabel("Share of runs that reached the rung")
@@ -260,7 +262,7 @@ def ladder_chart(runs: Sequence[RunData]) -> Figure:
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for ax, (k, name) in zip(axes, rungs):
         for i, run in enumerate(runs):
-            ax.plot(_dates(run.ts), (_wide(run.ts, "max_rung") >= k).mean(axis=1), color=_color(i), lw=1.8,
+            ax.plot(_dates(run), run.days.reached(k), color=_color(i), lw=1.8,
                     label=run.name)
         ax.set_title(f"{k} {_pretty(name)}", fontsize=9.5)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -283,9 +285,9 @@ def strikes_chart(runs: Sequence[RunData]) -> Figure:
     full = len(runs) == 1
     for ax, (column, ylabel) in zip(axes, STRIKE_PANELS):
         for i, run in enumerate(runs):
-            if column in run.ts.columns:
-                q = _bands(run.ts, column, cumulative=True)
-                _draw_bands(ax, _dates(run.ts), q, _color(i), "median" if full else run.name, full)
+            if column in run.days.columns:
+                q = _bands(run, column, cumulative=True)
+                _draw_bands(ax, _dates(run), q, _color(i), "median" if full else run.name, full)
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
         _date_axis(ax)
@@ -314,7 +316,7 @@ def strikes_chart(runs: Sequence[RunData]) -> Figure:
 def _group_columns(runs: Sequence[RunData]) -> list[str]:
     cols: list[str] = []
     for run in runs:
-        cols += [c for c in run.ts.columns if c.startswith("capacity_") and c not in cols]
+        cols += [c for c in run.days.columns if c.startswith("capacity_") and c not in cols]
     return cols
 
 
@@ -336,9 +338,9 @@ def capacity_chart(runs: Sequence[RunData]) -> Figure:
         run = runs[0]
         fig = _new_figure(9, 5.4)
         ax = fig.add_subplot()
-        dates = _dates(run.ts)
+        dates = _dates(run)
         for i, col in enumerate(cols):
-            q = _bands(run.ts, col)
+            q = _bands(run, col)
             ax.fill_between(dates, q[1], q[3], color=_color(i), alpha=0.15, lw=0)
             ax.plot(dates, q[2], color=_color(i), lw=2, label=_group_name(runs, col))
         handles, _ = ax.get_legend_handles_labels()
@@ -355,10 +357,10 @@ def capacity_chart(runs: Sequence[RunData]) -> Figure:
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for ax, col in zip(axes, cols):
         for i, run in enumerate(runs):
-            if col not in run.ts.columns:
+            if col not in run.days.columns:
                 continue
-            q = _bands(run.ts, col)
-            dates = _dates(run.ts)
+            q = _bands(run, col)
+            dates = _dates(run)
             ax.fill_between(dates, q[1], q[3], color=_color(i), alpha=0.15, lw=0)
             ax.plot(dates, q[2], color=_color(i), lw=1.8, label=run.name)
         ax.set_title(_group_name(runs, col), fontsize=9.5)

@@ -2,8 +2,8 @@
 
 A result folder (``escalation run``) holds::
 
-    timeseries.csv / timeseries.parquet   one row per replicate and day
-    events.csv                            one row per event (attack, strike, order, shock, rung change)
+    timeseries.parquet (+ .csv)           one row per replicate and day (sim.tables: typed, with metadata)
+    events.parquet (+ .csv)               one row per event (attack, strike, order, shock, rung change)
     summary.json                          provenance and the distribution of key outcomes at the horizon
                                           (sim.summary, from the outcome registry sim.outcomes)
     scenario.resolved.yaml                every parameter as used (rerun it to get the same tables)
@@ -16,9 +16,9 @@ scenario (without figures), ``comparison.csv``, a ``summary.json`` of kind
 Folders are written under a hidden temporary name next to the target and
 renamed when complete (:class:`sim.folders.ResultFolder`, which also writes
 ``escalation-manifest.json``), so a failed or interrupted run leaves no result
-folder behind.  Tables are written with fixed float
-formatting and no wall-clock times, so the same seed gives byte-identical CSV
-files.
+folder behind.  The tables are streamed block by block (:mod:`sim.stream`,
+:mod:`sim.tables`) with no wall-clock times, so the same seed gives
+byte-identical files.
 """
 
 from __future__ import annotations
@@ -34,20 +34,20 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.columns import CAPACITY_PREFIX, EVENT_COLUMNS, TIMESERIES_COLUMNS, capacity_columns
-from sim.folders import ResultFolder
 
 __all__ = [
     "FLOAT_FORMAT",
-    "ResultFolder",
     "default_folder",
     "safe_name",
     "tidy_timeseries",
     "tidy_events",
+    "timeseries_order",
+    "events_order",
     "write_csv",
-    "write_tables",
     "write_json",
     "read_summary",
     "read_timeseries",
+    "read_day_aggregates",
 ]
 
 FLOAT_FORMAT = "%.6g"
@@ -61,19 +61,25 @@ ID_COLUMNS = ("replicate", "day", "date")
 # --------------------------------------------------------------------------- tidy tables
 
 
-def tidy_timeseries(ts: pd.DataFrame, group_ids: Sequence[str] = ()) -> pd.DataFrame:
-    """The per-day table in a fixed row and column order, whichever engine made it.
+def timeseries_order(columns: Sequence[str], group_ids: Sequence[str] = ()) -> list[str]:
+    """Column order of the per-day table: ``replicate, day, date``, the model columns
+    (:data:`sim.columns.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the scenario's group order, then the rest."""
+    caps = [c for c in capacity_columns(group_ids) if c in columns]
+    caps += sorted(c for c in columns if c.startswith(CAPACITY_PREFIX) and c not in caps)
+    first = [c for c in (*ID_COLUMNS, *TIMESERIES_COLUMNS) if c in columns] + caps
+    return first + [c for c in columns if c not in first]
 
-    Rows: replicate, then day.  Columns: ``replicate, day, date``, the model
-    columns (:data:`sim.columns.TIMESERIES_COLUMNS`), ``capacity_<group>`` in the
-    scenario's group order, then anything else an engine added.
-    """
+
+def events_order(columns: Sequence[str]) -> list[str]:
+    """Column order of the event log: ``replicate, day, date``, :data:`sim.columns.EVENT_COLUMNS`, then the rest."""
+    first = [c for c in dict.fromkeys(("replicate", "day", "date", *EVENT_COLUMNS)) if c in columns]
+    return first + [c for c in columns if c not in first]
+
+
+def tidy_timeseries(ts: pd.DataFrame, group_ids: Sequence[str] = ()) -> pd.DataFrame:
+    """The per-day table in a fixed row and column order (:func:`timeseries_order`), whichever engine made it."""
     ts = ts.sort_values(["replicate", "day"], kind="stable", ignore_index=True)
-    caps = [c for c in capacity_columns(group_ids) if c in ts.columns]
-    caps += sorted(c for c in ts.columns if c.startswith(CAPACITY_PREFIX) and c not in caps)
-    first = [c for c in (*ID_COLUMNS, *TIMESERIES_COLUMNS) if c in ts.columns] + caps
-    order = first + [c for c in ts.columns if c not in first]
-    ts = ts[order].copy()
+    ts = ts[timeseries_order(ts.columns, group_ids)].copy()
     ts["date"] = pd.to_datetime(ts["date"]).astype("datetime64[s]")
     return ts
 
@@ -84,22 +90,14 @@ def tidy_events(ev: pd.DataFrame | None) -> pd.DataFrame:
     if ev is None or ev.empty:
         return pd.DataFrame({c: pd.Series(dtype="datetime64[s]" if c == "date" else "object") for c in columns})
     ev = ev.sort_values(["replicate", "day"], kind="stable", ignore_index=True)
-    ev = ev[columns + [c for c in ev.columns if c not in columns]].copy()
+    ev = ev[events_order(ev.columns)].copy()
     ev["date"] = pd.to_datetime(ev["date"]).astype("datetime64[s]")
     return ev
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with fixed float and date formatting and Unix line ends (reproducible bytes)."""
+    """A small table (comparison, analysis) as CSV with fixed float formatting and Unix line ends."""
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, date_format=DATE_FORMAT, lineterminator="\n")
-
-
-def write_tables(folder: Path, ts: pd.DataFrame, ev: pd.DataFrame) -> list[str]:
-    """Write ``timeseries.csv``, ``timeseries.parquet`` and ``events.csv``; return the file names."""
-    write_csv(ts, folder / "timeseries.csv")
-    ts.to_parquet(folder / "timeseries.parquet", index=False)
-    write_csv(ev, folder / "events.csv")
-    return ["timeseries.csv", "timeseries.parquet", "events.csv"]
 
 
 def _clean(value: Any) -> Any:
@@ -163,21 +161,45 @@ def read_summary(folder: Path | str) -> dict[str, Any]:
     return data
 
 
-def read_timeseries(folder: Path | str) -> pd.DataFrame:
-    """The per-day table of a run folder: ``timeseries.parquet``, else ``timeseries.csv``."""
-    folder = Path(folder)
+def _timeseries_file(folder: Path) -> Path:
     parquet, csv = folder / "timeseries.parquet", folder / "timeseries.csv"
+    if parquet.is_file():
+        return parquet
+    if csv.is_file():
+        return csv
+    raise InputError(f"{str(folder)!r} holds neither timeseries.parquet nor timeseries.csv", path="DIR",
+                     allowed="a folder written by 'escalation run'")
+
+
+def read_timeseries(folder: Path | str) -> pd.DataFrame:
+    """The whole per-day table of a run folder: ``timeseries.parquet``, else ``timeseries.csv``."""
+    folder = Path(folder)
+    path = _timeseries_file(folder)
     try:
-        if parquet.is_file():
-            ts = pd.read_parquet(parquet)
-        elif csv.is_file():
-            ts = pd.read_csv(csv, parse_dates=["date"])
-        else:
-            raise InputError(f"{str(folder)!r} holds neither timeseries.parquet nor timeseries.csv", path="DIR",
-                             allowed="a folder written by 'escalation run'")
+        ts = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, parse_dates=["date"])
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the time series in {str(folder)!r}: {exc}", path="DIR") from None
     missing = [c for c in ("replicate", "day", "date", "cumulative_attacks", "max_rung") if c not in ts.columns]
     if missing:
         raise InputError(f"the time series in {str(folder)!r} lacks the columns {', '.join(missing)}", path="DIR")
     return ts
+
+
+def read_day_aggregates(folder: Path | str) -> Any:
+    """The per-day distributions the figures draw (:class:`sim.aggregates.DayAggregates`), read from a run
+    folder's time series block by block (whole-table memory is never needed for Parquet files)."""
+    import pyarrow as pa
+
+    from sim.aggregates import DayAggregates
+
+    folder = Path(folder)
+    path = _timeseries_file(folder)
+    try:
+        days = DayAggregates.from_file(path)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise InputError(f"cannot read the time series in {str(folder)!r}: {exc}", path="DIR") from None
+    missing = [c for c in ("cumulative_attacks", "max_rung") if c not in days.columns]
+    if missing or not days.n:
+        raise InputError(f"the time series in {str(folder)!r} lacks the columns "
+                         f"{', '.join(missing) or 'replicate, day'} (or has no rows)", path="DIR")
+    return days

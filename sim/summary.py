@@ -23,7 +23,8 @@ import pandas as pd
 from sim.outcomes import OUTCOMES, horizon_table, percentiles
 from sim.rules import RUNG_NAMES
 
-__all__ = ["COMPARED_STATISTICS", "comparison_table", "format_comparison", "rung_probabilities", "summarize"]
+__all__ = ["COMPARED_STATISTICS", "comparison_table", "format_comparison", "rung_probabilities", "summarize",
+           "summarize_horizon"]
 
 VALUES = tuple(o for o in OUTCOMES if o.kind == "value")
 EVENTS = tuple(o for o in OUTCOMES if o.kind == "event")
@@ -55,7 +56,12 @@ def _event_summary(day: pd.Series, start_date: dt.date) -> dict[str, Any]:
 
 def summarize(ts: pd.DataFrame, start_date: dt.date) -> dict[str, Any]:
     """The outcome part of summary.json (see the module doc), from a per-day table of either engine."""
-    values = horizon_table(ts)
+    return summarize_horizon(horizon_table(ts), start_date)
+
+
+def summarize_horizon(values: pd.DataFrame, start_date: dt.date) -> dict[str, Any]:
+    """The outcome part of summary.json from a horizon table (:func:`sim.outcomes.horizon_table`: one row per
+    replicate), e.g. gathered block by block while a run is streamed to its files (:mod:`sim.stream`)."""
     summary: dict[str, Any] = {
         "outcomes": {o.name: {"label": o.label, "unit": o.unit, **percentiles(values[o.name])} for o in VALUES},
         "rung_probability": rung_probabilities(values),

@@ -184,7 +184,7 @@ def test_views_draw_every_figure():
             assert views.render_png(draw, m).startswith(b"\x89PNG"), draw.__name__
         table = views.events_table_html(m)
         assert table.count("<tr>") == 1 + min(views.EVENT_ROWS, len(m.events))
-        m.log("test", "note", "<b>", "ok", "a & b")
+        m.state.log(m.state.all, actor="test", kind="note", target="<b>", outcome="ok", weapon="a & b")
         assert "&lt;b&gt;" in views.events_table_html(m) and "a &amp; b" in views.events_table_html(m)
         lines = views.status_lines(m)
         assert lines["day"].startswith("Day 40 of ") and str(m.cumulative_attacks) in lines["attacks"]

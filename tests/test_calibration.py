@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -308,13 +309,22 @@ def test_bad_posterior_files_are_input_errors(tmp_path):
 # --------------------------------------------------------------------------- the command
 
 
-def test_calibrate_command_writes_every_output(tmp_path, capsys):
+def test_calibrate_command_writes_every_output(tmp_path, capsys, monkeypatch):
+    import io
+
     from sim import cli
 
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr("sys.stderr", err)  # a terminal: the progress bar counts the model runs
     out = tmp_path / "cal"
-    code = cli.main(["calibrate", "--quick", "--budget", "2000", "--particles", "60", "--out", str(out), "-q",
+    code = cli.main(["calibrate", "--quick", "--budget", "2000", "--particles", "60", "--out", str(out),
                      "--no-figures"])
     assert code == 0 and capsys.readouterr().out.strip() == str(out)
+    assert re.search(r"calibrate: [1-9]\d*run \[", err.getvalue())
     for name in ("baseline_calibrated.yaml", "posterior.csv", "fit.csv", "calibration.json", "report.md"):
         assert (out / name).is_file(), name
     calibrated = load_scenario(out / "baseline_calibrated.yaml")

@@ -432,6 +432,12 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_the_same_tests():
                      "pip install -e '.[test]' && pytest"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.strip().startswith("#")]
-    assert commands[-1] == block[1]  # the README's test command, exactly
+    assert block[1] in commands  # the README's test command, exactly (the fast default run) ...
+    assert commands[commands.index(block[1]) + 1:] == ["pytest -m slow"]  # ... then the slow tests
+    import tomllib
+
+    opts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert opts["addopts"][opts["addopts"].index("-m") + 1] == "not slow"  # the default run is the fast one
+    assert "pytest -m slow" in section  # and the README says how to run the slow ones
     assert "set -euo pipefail" in commands
     assert not any("playwright install" in c for c in commands)  # the system Chromium only

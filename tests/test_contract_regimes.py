@@ -231,6 +231,9 @@ def test_longest_standdown_spell_known_answer():
                        "groups_stood_down": down})
     got = LongestRun("groups_stood_down").of_table(ts, ts.groupby("replicate"))
     assert got.tolist() == [3, 2]
+    from sim.outcomes import longest_run
+
+    assert longest_run(np.array([[0, 1, 1, 0, 1, 1, 1], [1, 1, 0, 1, 0, 0, 0]]) > 0).tolist() == [3, 2]
 
 
 def test_standdown_outcomes_from_the_table_equal_the_running_values(engine):

@@ -151,11 +151,6 @@ def _equivalence(pool, path: Path | None, mesa_reps: int, ens_reps: int, days: i
     assert min(p.values()) > level, f"p-values {p} (level {level}); means mesa/ensemble {summary}"
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
-def test_engines_agree_quick(pool, path):
-    _equivalence(pool, path, mesa_reps=300, ens_reps=1200, days=60, seed=20240)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
 def test_engines_agree(pool, path):
@@ -263,3 +258,32 @@ def test_alias_sampler_has_the_base_law():
         freq = np.bincount(draws, minlength=4) / draws.size
         assert np.all(freq[probs[row] == 0] == 0)
         assert np.allclose(freq, probs[row], atol=0.005)
+
+
+def test_every_per_replicate_parameter_at_its_scenario_value_changes_nothing():
+    """Each numeric parameter given as one value per replicate (equal to the scenario's) reaches the same
+    formulas with the same numbers: the tables are the plain engine's, bit for bit."""
+    from sim.dynamics import varies_per_replicate
+    from sim.schema import iter_parameters
+
+    s = _all_paths().model_copy(update={"days": 120})
+    values = {info.path: value for info, value in iter_parameters(s)
+              if info.type in ("int", "float") and not isinstance(value, bool) and varies_per_replicate(info.path)}
+    assert len(values) > 80
+    R = 12
+    plain = EnsembleEngine(compile_scenario(s), R, block_rng(7, 0, R), events=True).run()
+    mine = EnsembleEngine(compile_scenario(s), R, block_rng(7, 0, R), events=True,
+                          params={p: np.full(R, float(v)) for p, v in values.items()}).run()
+    assert plain.timeseries()["us_strikes"].sum() > 0 and plain.timeseries()["targets_in_iran"].sum() > 0
+    pd.testing.assert_frame_equal(plain.timeseries(), mine.timeseries())
+    pd.testing.assert_frame_equal(plain.event_log(), mine.event_log())
+
+
+def test_per_replicate_parameters_that_cannot_vary_are_refused_with_the_reason():
+    c = compile_scenario(Scenario(days=10))
+    with pytest.raises(ValueError, match="shapes the run"):
+        EnsembleEngine(c, 3, block_rng(0, 0, 3), params={"days": np.full(3, 5)})
+    with pytest.raises(ValueError, match="booleans and named choices"):
+        EnsembleEngine(c, 3, block_rng(0, 0, 3), params={"us.doctrine.scope.inside_iran": np.ones(3)})
+    with pytest.raises(ValueError, match="expected one value or 3 values"):
+        EnsembleEngine(c, 3, block_rng(0, 0, 3), params={"iran.direct_propensity": np.ones(4)})

@@ -193,6 +193,11 @@ def test_stale_temporary_folders_of_dead_processes_are_swept_and_nothing_else(tm
     assert run_cli(capsys, "run", "baseline", *TINY, "--out", tmp_path / "new")[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["new", no_marker.name, alive.name])
     assert sweep_stale(tmp_path) == []
+    killed_plot = tmp_path / "new" / f".figures.tmp-{pid}"  # a plot killed while drawing
+    killed_plot.mkdir()
+    (killed_plot / TMP_MARKER).write_text(json.dumps({"pid": pid, "name": "figures"}))
+    assert run_cli(capsys, "plot", tmp_path / "new", "--format", "svg", "-q")[0] == 0
+    assert not killed_plot.exists() and ownership_problems(tmp_path / "new") == []
 
 
 def test_sigterm_removes_the_temporary_folder(tmp_path):

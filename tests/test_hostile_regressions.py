@@ -191,6 +191,45 @@ def test_a_killed_worker_ends_with_a_hint_to_resume_and_resume_finishes(here):
     assert len(pd.read_parquet(here / "sw" / "runs")) == 6 * 2  # points x replicates
 
 
+@pytest.mark.slow  # starts a Dask scheduler and worker (about 20 s)
+def test_a_killed_dask_scheduler_ends_in_one_line_with_a_hint_to_resume(here):
+    import socket
+
+    dask = Path(sys.executable).parent / "dask"
+    if not dask.is_file():
+        pytest.skip("the 'dask' command is not installed next to python")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": here, "env": env}
+    scheduler = subprocess.Popen([str(dask), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([str(dask), "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                               "--death-timeout", "10"], **quiet)
+    (here / "spec.yaml").write_text(SWEEP.replace("values: [20, 60, 90]", "range: [20, 60]").replace(
+        "{kind: grid}", "{kind: lhs, points: 60}").replace("days: 8", "days: 300").replace("engine: ensemble",
+                                                                                        "engine: mesa"))
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", "spec.yaml", "--out", "sw", "--scheduler",
+                                 address], cwd=here, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.time() + 120
+        while not list((here / "sw" / "runs").glob("chunk-*.parquet")) if (here / "sw" / "runs").is_dir() else True:
+            assert proc.poll() is None and time.time() < deadline, proc.communicate()
+            time.sleep(0.05)
+        scheduler.kill()
+        _, err = proc.communicate(timeout=120)
+    finally:
+        for p in (worker, scheduler):
+            p.kill()
+            p.wait()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 4, err
+    assert "lost the Dask cluster" in err and "escalation sweep spec.yaml --resume --out sw" in err
+
+
 # --------------------------------------------------------------------------- item 7: no excerpts of other files
 
 

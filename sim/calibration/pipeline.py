@@ -136,8 +136,14 @@ def _seeds(seed: int) -> dict[str, int]:
 def calibrate(scenario: Any = "baseline", targets: str | Path | None = None, *, seed: int = 0,
               settings: Settings | None = None, free: Sequence[FreeParameter] = DEFAULT_FREE,
               out: str | Path | None = None, figures: bool = True,
-              progress: Callable[[str], None] | None = None) -> Outcome:
-    """Calibrate ``scenario`` to the targets; write the outputs to ``out`` (if given)."""
+              progress: Callable[[str], None] | None = None,
+              on_runs: Callable[[int], None] | None = None) -> Outcome:
+    """Calibrate ``scenario`` to the targets; write the outputs to ``out`` (if given).
+
+    ``progress`` gets one line per stage or generation; ``on_runs`` the number of model runs of each batch
+    simulated (ABC-SMC and SMM), e.g. a progress bar's ``update``.
+    """
+    counted = on_runs or (lambda _n: None)
     settings = settings or Settings()
     say = progress or log.info
     timings: dict[str, float] = {}
@@ -160,6 +166,7 @@ def calibrate(scenario: Any = "baseline", targets: str | Path | None = None, *, 
 
     def simulate(theta: np.ndarray, first: int):
         st = sim.stats(theta, seeds["abc_model"], first)
+        counted(len(theta))
         return design.distance(st), st
 
     abc = abc_smc(simulate, lo, hi, n_particles=settings.n_particles, alpha=settings.alpha, eps_min=0.0,
@@ -177,7 +184,11 @@ def calibrate(scenario: Any = "baseline", targets: str | Path | None = None, *, 
     t0 = time.perf_counter()
     defaults = Scenario()
     start = np.array([float(get_value(defaults, p.path)) for p in free])
-    smm = smm_estimate(lambda th, R, s: smm_moments(design, *sim.run_at(th, R, s)), free, start,
+    def moments(th: np.ndarray, R: int, s: int):
+        counted(R)
+        return smm_moments(design, *sim.run_at(th, R, s))
+
+    smm = smm_estimate(moments, free, start,
                        replicates=settings.smm_replicates, seed=seeds["smm"], method=settings.smm_method,
                        max_evaluations=settings.smm_evaluations, ridge=settings.ridge,
                        reevaluate=settings.smm_reevaluate, progress=say)

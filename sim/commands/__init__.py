@@ -29,7 +29,7 @@ What the CLI does for every subcommand (so a command module need not):
 * turns argparse usage errors into exit status 2.
 
 Conventions: results go to files (in a folder written through
-:class:`sim.results.ResultFolder`, so a failure leaves nothing behind) and the
+:class:`sim.folders.ResultFolder`, so a failure leaves nothing behind) and the
 result folder's path is printed on stdout; messages go through ``logging``;
 progress bars through :func:`sim.commands._common.progress`.  Import heavy
 modules (mesa, pandas, matplotlib) inside the function, not at module level, so

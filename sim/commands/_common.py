@@ -107,6 +107,25 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
                         "(checked against its escalation-manifest.json; anything else is refused)")
     g.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the figures (faster); 'escalation plot DIR' can draw them later")
+    g.add_argument("--csv", action=argparse.BooleanOptionalAction, default=None,
+                   help="also write timeseries.csv and events.csv next to the Parquet files (default: only when "
+                        "replicates x days is at most 200,000, e.g. 547 replicates of 365 days)")
+    g.add_argument("-y", "--yes", action="store_true",
+                   help="go ahead with a run estimated to take more than an hour or 20 GB of files")
+
+
+def check_run_size(args: argparse.Namespace, days: int, engine: str, target: Path, scenarios: int = 1,
+                   replicates: int | None = None) -> bool:
+    """Refuse an absurd run (exit 2, with time and disk estimates; see sim.sizing); return whether to write CSV.
+    ``replicates``: if not ``--replicates`` (e.g. raised by compare's --target-se)."""
+    from sim.sizing import check_size, estimate, want_csv
+
+    n = args.replicates if replicates is None else replicates
+    csv_on = want_csv(args.csv, n, days)
+    est = estimate(n, days, engine, csv=csv_on, scenarios=scenarios)
+    check_size(est, n, target, yes=args.yes)
+    log.info("estimated: %s", est.text())
+    return csv_on
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -150,35 +169,13 @@ def choose_engine(requested: str, replicates: int) -> str:
     return get_engine(requested, replicates).name
 
 
-def progress(iterable: Iterable, *, total: int, desc: str, quiet: bool) -> Iterable:
-    """A tqdm progress bar on stderr (none with --quiet or when stderr is not a terminal)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit="run", file=sys.stderr,
-                disable=True if quiet else None, leave=False)
-
-
-def simulate(scenario: "Scenario", replicates: int, seed: int, engine: str, *,
-             quiet: bool = False) -> tuple["pd.DataFrame", "pd.DataFrame"]:
-    """Run the replicates on ``engine``; return tidy (timeseries, events) tables."""
-    from sim.results import tidy_events, tidy_timeseries
-
-    log.info("running %s: %d replicate%s of %d days on the %s engine (seed %d)", scenario.name, replicates,
-             "" if replicates == 1 else "s", scenario.days, engine, seed)
-    ts, ev = get_engine(engine).run(scenario, replicates, seed, events=True,
-                                    progress=lambda it: progress(it, total=replicates, desc=scenario.name,
-                                                                 quiet=quiet))
-    return tidy_timeseries(ts, [g.id for g in scenario.militia.groups]), tidy_events(ev)
-
-
 # --------------------------------------------------------------------------- run folders
 
 
-def run_summary(scenario: "Scenario", source: Path | None, overrides: Sequence[str], seed: int, replicates: int,
-                engine: str, ts: "pd.DataFrame") -> dict[str, Any]:
-    """Everything summary.json holds for one run."""
+def run_provenance(scenario: "Scenario", source: Path | None, overrides: Sequence[str], seed: int,
+                   replicates: int, engine: str) -> dict[str, Any]:
+    """What summary.json says about a run besides its results (no outcome yet)."""
     from sim import __version__
-    from sim.summary import summarize
     from sim.scenario_io import scenario_hash
 
     return {
@@ -200,27 +197,49 @@ def run_summary(scenario: "Scenario", source: Path | None, overrides: Sequence[s
         "end_date": scenario.end_date.isoformat(),
         "engine": engine,
         "groups": {g.id: g.name for g in scenario.militia.groups},
-        **summarize(ts, scenario.start_date),
     }
 
 
-def write_run(folder: Path, scenario: "Scenario", ts: "pd.DataFrame", ev: "pd.DataFrame",
-              summary: dict[str, Any], *, figures: bool = True) -> dict[str, Any]:
-    """Write a complete run folder (tables, resolved scenario, summary, figures); return the summary."""
-    from sim.results import write_json, write_tables
-    from sim.scenario_io import scenario_to_yaml
+def file_provenance(head: dict[str, Any]) -> dict[str, Any]:
+    """The Parquet files' metadata: the run's provenance without the creation time (files stay reproducible)."""
+    sc = head["scenario"]
+    return {"tool": head["tool"], "version": head["version"], "scenario": sc["name"], "scenario_hash": sc["hash"],
+            "overrides": sc["overrides"], "seed": head["seed"], "replicates": head["replicates"],
+            "days": head["days"], "start_date": head["start_date"], "end_date": head["end_date"],
+            "engine": head["engine"]}
 
-    files = write_tables(folder, ts, ev)
+
+def stream_run(folder: Path, scenario: "Scenario", head: dict[str, Any], *, csv: bool, figures: bool,
+               quiet: bool = False, blocks: Iterable | None = None) -> tuple[dict[str, Any], Any]:
+    """Simulate (or take ``blocks`` of (per-day table, events)) and write a complete run folder block by block:
+    tables, resolved scenario, summary.json and figures.  Return (summary, the :class:`sim.stream.RunStream`:
+    its per-day aggregates ``days`` and its ``horizon()`` table)."""
+    from sim.results import write_json
+    from sim.summary import summarize_horizon
+    from sim.scenario_io import scenario_to_yaml
+    from sim.stream import RunStream, simulate_blocks
+
+    seed, replicates, engine = head["seed"], head["replicates"], head["engine"]
+    if blocks is None:
+        log.info("running %s: %d replicate%s of %d days on the %s engine (seed %d)", scenario.name, replicates,
+                 "" if replicates == 1 else "s", scenario.days, engine, seed)
+        blocks = simulate_blocks(scenario, replicates, seed, engine, quiet=quiet)
+    stream = RunStream(folder, scenario, file_provenance(head), csv=csv)
+    for ts, ev in blocks:
+        stream.add(ts, ev)
+    files = stream.close()
+    summary = {**head, **summarize_horizon(stream.horizon(), scenario.start_date)}
     (folder / "scenario.resolved.yaml").write_text(scenario_to_yaml(scenario), encoding="utf-8")
     files.append("scenario.resolved.yaml")
     if figures:
         from sim.plots import RunData, draw_figures
 
-        paths = draw_figures([RunData(summary["scenario"]["name"], ts, summary)], folder / "figures")
+        paths = draw_figures([RunData(head["scenario"]["name"], summary=summary, days=stream.days)],
+                             folder / "figures")
         files += [f"figures/{p.name}" for p in paths]
-    summary = {**summary, "files": ["summary.json", *files]}
+    summary["files"] = ["summary.json", *files]
     write_json(folder / "summary.json", summary)
-    return summary
+    return summary, stream
 
 
 def describe_outcomes(summary: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from sim.commands._common import at_least, seed_int
@@ -71,12 +72,17 @@ def main(args: argparse.Namespace) -> int:
         out = Path("results") / "calibration-quick" if args.quick else DEFAULT_OUT
     from sim.folders import ResultFolder
 
+    from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     settings.shipped = out.resolve() == DEFAULT_OUT.resolve()
 
     try:
-        with ResultFolder(out, overwrite=True, kind="calibration") as tmp:
+        with ResultFolder(out, overwrite=True, kind="calibration") as tmp, logging_redirect_tqdm(), \
+                tqdm(desc="calibrate", unit="run", file=sys.stderr, disable=True if args.quiet else None,
+                     leave=False, dynamic_ncols=True) as bar:
             outcome = calibrate("baseline", args.targets, seed=args.seed, settings=settings, out=tmp,
-                                figures=args.figures, progress=log.info)
+                                figures=args.figures, progress=log.info, on_runs=bar.update)
     except ValueError as exc:  # bad targets file or free-parameter set: the user's input
         raise InputError(str(exc)) from None
     for r in outcome.summary_rows():

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from sim.commands._common import (add_output_options, add_simulation_options, choose_engine, fraction, load,
-                                  positive_int, positive_real, run_summary, simulate, write_run)
+from sim.commands._common import (add_output_options, add_simulation_options, check_run_size, choose_engine,
+                                  fraction, load, positive_int, positive_real, run_provenance, stream_run)
 from sim.errors import InputError
 
 log = logging.getLogger("sim.cli")
@@ -88,7 +88,8 @@ def _unique(names: list[str]) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     from sim import __version__
-    from sim.differences import differences, format_differences, replicate_table, replicates_for
+    from sim.differences import differences, format_differences, replicate_table_of, replicates_for
+    from sim.engines import get_engine
     from sim.folders import ResultFolder
     from sim.results import default_folder, write_csv, write_json
     from sim.summary import comparison_table, format_comparison
@@ -103,11 +104,13 @@ def main(args: argparse.Namespace) -> int:
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder("compare-" + "-".join(labels)[:60])
     replicates, rule = args.replicates, None
+    csv = check_run_size(args, loaded[0][0].days, engine, target, scenarios=len(loaded))
     with ResultFolder(target, overwrite=args.overwrite, kind="comparison") as tmp:
-        runs = [simulate(s, replicates, args.seed, engine, quiet=args.quiet) for s, _ in loaded]
-        if args.target_se is not None:
-            needed = replicates_for({label: replicate_table(ts) for label, (ts, _) in zip(labels, runs)},
-                                    args.target_se)
+        if args.target_se is not None:  # a pilot of outcomes at the horizon only (same runs as the tables')
+            runner = get_engine(engine)
+            pilot = {label: replicate_table_of(runner.outcomes(s, replicates, args.seed))
+                     for label, (s, _) in zip(labels, loaded)}
+            needed = replicates_for(pilot, args.target_se)
             rule = {"target_se": args.target_se, "pilot_replicates": replicates, "needed": needed,
                     "max_replicates": args.max_replicates,
                     "rule": "replicates = ceil((sd of the paired difference / target)^2), largest over outcomes "
@@ -118,20 +121,22 @@ def main(args: argparse.Namespace) -> int:
                 if needed > args.max_replicates:
                     log.warning("--target-se %g needs %d replicates; capped at --max-replicates %d",
                                 args.target_se, needed, args.max_replicates)
-                log.info("--target-se %g: rerunning with %d replicates (pilot of %d)", args.target_se,
-                         replicates, args.replicates)
-                runs = [simulate(s, replicates, args.seed, engine, quiet=args.quiet) for s, _ in loaded]
+                log.info("--target-se %g: running %d replicates (pilot of %d)", args.target_se, replicates,
+                         args.replicates)
+                csv = check_run_size(args, loaded[0][0].days, engine, target, scenarios=len(loaded),
+                                     replicates=replicates)
             rule["replicates"] = replicates
         summaries, drawn, tables = [], [], {}
-        for label, (scenario, source), (_, _, own), (ts, ev) in zip(labels, loaded, parsed, runs):
-            summary = run_summary(scenario, source, own, args.seed, replicates, engine, ts)
+        for i, (label, (scenario, source), (_, _, own)) in enumerate(zip(labels, loaded, parsed), start=1):
+            head = run_provenance(scenario, source, own, args.seed, replicates, engine)
             sub = tmp / label
             sub.mkdir()
-            summary = write_run(sub, scenario, ts, ev, summary, figures=False)
+            log.info("scenario %d of %d: %s", i, len(loaded), label)
+            summary, stream = stream_run(sub, scenario, head, csv=csv, figures=False, quiet=args.quiet)
             summary["scenario"]["name"] = label
             summaries.append(summary)
-            drawn.append((label, ts, summary))
-            tables[label] = replicate_table(ts)
+            drawn.append((label, stream.days, summary))
+            tables[label] = replicate_table_of(stream.horizon())
         diffs = differences(tables, confidence=args.confidence, seed=args.seed)
         write_csv(diffs, tmp / "differences.csv")
         table = comparison_table(summaries)
@@ -140,7 +145,7 @@ def main(args: argparse.Namespace) -> int:
         if args.figures:
             from sim.plots import RunData, draw_figures
 
-            paths = draw_figures([RunData(label, ts, s) for label, ts, s in drawn], tmp / "figures")
+            paths = draw_figures([RunData(label, summary=s, days=days) for label, days, s in drawn], tmp / "figures")
             files += [f"figures/{p.name}" for p in paths]
         first = summaries[0]
         write_json(tmp / "summary.json", {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -14,7 +15,8 @@ log = logging.getLogger("sim.cli")
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "plot", help="redraw the figures of a result folder without rerunning",
-        description="Redraw DIR/figures from the tables saved in DIR (timeseries.parquet, else timeseries.csv, "
+        description="Redraw DIR/figures from the tables saved in DIR (timeseries.parquet read row group by row "
+                    "group, else timeseries.csv, "
                     "and summary.json). DIR is a folder written by 'escalation run' or 'escalation compare' "
                     "(overlaid figures). An existing DIR/figures is replaced only if escalation wrote it.")
     p.add_argument("folder", metavar="DIR", type=Path, help="result folder")
@@ -27,7 +29,7 @@ def _runs(folder: Path) -> list:
     """The runs to draw, read back from the folder; InputError if a summary lacks what the figures need."""
     from sim.errors import InputError
     from sim.plots import RunData
-    from sim.results import read_summary, read_timeseries
+    from sim.results import read_day_aggregates, read_summary
 
     summary = read_summary(folder)
     try:
@@ -36,9 +38,9 @@ def _runs(folder: Path) -> list:
             for label in summary["runs"]:
                 sub = read_summary(folder / str(label))
                 sub["scenario"]["name"] = str(label)
-                runs.append(RunData(str(label), read_timeseries(folder / str(label)), sub))
+                runs.append(RunData(str(label), summary=sub, days=read_day_aggregates(folder / str(label))))
             return runs
-        return [RunData(str(summary["scenario"]["name"]), read_timeseries(folder), summary)]
+        return [RunData(str(summary["scenario"]["name"]), summary=summary, days=read_day_aggregates(folder))]
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"the summary.json in {str(folder)!r} is damaged: it lacks {exc}", path="DIR",
                          allowed="a folder written by 'escalation run' or 'escalation compare'") from None
@@ -46,11 +48,13 @@ def _runs(folder: Path) -> list:
 
 def main(args: argparse.Namespace) -> int:
     from sim.errors import InputError
-    from sim.folders import MANIFEST, file_sha256, ownership_problems, read_manifest, write_manifest
+    from sim.folders import (MANIFEST, TMP_MARKER, file_sha256, ownership_problems, read_manifest, sweep_stale,
+                             write_manifest)
     from sim.plots import FORMATS, draw_figures
 
     folder: Path = args.folder
     runs = _runs(folder)
+    sweep_stale(folder)  # a .figures.tmp-PID of an earlier plot that was killed
     final = folder / "figures"
     manifest = read_manifest(folder)
     if final.is_symlink() or final.exists():
@@ -63,10 +67,13 @@ def main(args: argparse.Namespace) -> int:
     formats = tuple(dict.fromkeys(args.formats)) if args.formats else FORMATS
     tmp = folder / f".figures.tmp-{os.getpid()}"
     try:
+        tmp.mkdir()
+        (tmp / TMP_MARKER).write_text(json.dumps({"pid": os.getpid(), "name": "figures"}), encoding="utf-8")
         try:
             paths = draw_figures(runs, tmp, formats)
         except (KeyError, TypeError) as exc:
             raise InputError(f"the summary.json in {str(folder)!r} is damaged: it lacks {exc}", path="DIR") from None
+        (tmp / TMP_MARKER).unlink()
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)

@@ -6,8 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from sim.commands._common import (add_output_options, add_simulation_options, choose_engine, describe_outcomes,
-                                  load, run_summary, simulate, write_run)
+from sim.commands._common import (add_output_options, add_simulation_options, check_run_size, choose_engine,
+                                  describe_outcomes, load, run_provenance, stream_run)
 
 log = logging.getLogger("sim.cli")
 
@@ -15,9 +15,10 @@ log = logging.getLogger("sim.cli")
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "run", help="simulate a scenario and write tables, a summary and figures",
-        description="Simulate SCENARIO for N replicates and write a result folder: timeseries.csv and "
-                    ".parquet (one row per replicate and day), events.csv, summary.json, "
-                    "scenario.resolved.yaml and figures/ (PNG and SVG). The folder's path is printed on stdout.")
+        description="Simulate SCENARIO for N replicates and write a result folder: timeseries.parquet (one row "
+                    "per replicate and day), events.parquet, their CSV copies for small runs (--csv), "
+                    "summary.json, scenario.resolved.yaml and figures/ (PNG and SVG). Replicates are simulated "
+                    "and written in blocks, so memory stays flat. The folder's path is printed on stdout.")
     p.add_argument("scenario", metavar="SCENARIO",
                    help="scenario file (e.g. scenarios/baseline.yaml) or name (e.g. baseline)")
     add_simulation_options(p)
@@ -36,15 +37,15 @@ def main(args: argparse.Namespace) -> int:
     scenario, source = load(args.scenario, args.overrides, args.days)
     engine = choose_engine(args.engine, args.replicates)
     target = args.out if args.out is not None else default_folder(scenario.name)
+    csv = check_run_size(args, scenario.days, engine, target)
     with ResultFolder(target, overwrite=args.overwrite, kind="run") as tmp:
+        head = run_provenance(scenario, source, args.overrides, args.seed, args.replicates, engine)
+        blocks = None
         if args.posterior is not None:
-            ts, ev, posterior = simulate_posterior(scenario, args, engine)
-        else:
-            ts, ev, posterior = (*simulate(scenario, args.replicates, args.seed, engine, quiet=args.quiet), None)
-        summary = run_summary(scenario, source, args.overrides, args.seed, args.replicates, engine, ts)
-        if posterior is not None:
-            summary["posterior"] = posterior
-        summary = write_run(tmp, scenario, ts, ev, summary, figures=args.figures)
+            ts, ev, head["posterior"] = simulate_posterior(scenario, args, engine)
+            blocks = [(ts, ev)]
+        summary, _ = stream_run(tmp, scenario, head, csv=csv, figures=args.figures, quiet=args.quiet,
+                                blocks=blocks)
     for line in describe_outcomes(summary):
         log.info(line)
     log.info("results written to %s", target)

@@ -32,18 +32,18 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     """Mechanisms 1 and 2 for ``groups`` (all by default) in every replicate."""
     c, p, rng = st.c, st.p, st.rng
     at_ = p.attack
-    gsel = np.arange(st.G)[groups]
+    gsel = np.arange(st.G)[groups]  # group numbers; ``groups`` itself indexes (a slice gives views)
     R, Gs, W = st.R, gsel.size, len(WEAPONS)
-    cap, coord, acc = st.capability(gsel)
+    cap, coord, acc = st.capability(groups)
     lam = rules.attack_intensity(
-        p.base_rate[..., gsel], p.motivation[..., gsel], st.tension, st.outside,
-        st.revenge[:, gsel], st.grievance[:, gsel], st.excitation[:, gsel], cap, coord,
-        p.alignment[..., gsel], st.restraint[:, None], p.risk_tolerance[..., gsel],
+        p.base_rate[..., groups], p.motivation[..., groups], st.tension, st.outside,
+        st.revenge[:, groups], st.grievance[:, groups], st.excitation[:, groups], cap, coord,
+        p.alignment[..., groups], st.restraint[:, None], p.risk_tolerance[..., groups],
         st.credibility[:, None], col(at_.tension_weight), col(at_.outside_pressure_weight), col(at_.revenge_weight),
         col(at_.grievance_weight), col(at_.deterrence_weight), col(at_.max_rate))
-    lam = lam * intensity_factor(st, gsel)  # stand-downs (sim.dynamics.standdown)
-    st.intensity[:, gsel] = lam
-    stock = st.stock_wrg[:, :, gsel]  # (W, R, G') copy
+    lam = lam * intensity_factor(st, groups)  # stand-downs and disruption (sim.dynamics.standdown)
+    st.intensity[:, groups] = lam
+    stock = st.stock_wrg[:, :, groups]  # (W, R, G')
     mix = rules.weapon_mix(stock.transpose(1, 2, 0), c.preference)  # (R, G', W)
     k_idx, total = poisson_nonzero((lam * mix.sum(axis=-1)).reshape(-1), rng)
     if k_idx.size == 0:

@@ -115,7 +115,7 @@ def standdown_step(st: State) -> None:
     group_standdowns(st)
 
 
-def intensity_factor(st: State, groups: np.ndarray) -> np.ndarray | float:
+def intensity_factor(st: State, groups: slice | np.ndarray) -> np.ndarray | float:
     """Multiplier on the intensity of ``groups`` (R, G'): ``residual`` where standing down, times the
     leadership-strike disruption (``options_rules.disruption_factor``); 1 if neither applies."""
     down = st.standing_down[:, groups]

@@ -133,18 +133,15 @@ class Dask:
         self.timeout = timeout if timeout is not None else CONNECT_TIMEOUT
         self.client: Any = None
         self.cluster: Any = None
-        self._log_level: int | None = None
+        self._log_levels: dict[str, int] = {}
 
     def __enter__(self) -> "Dask":
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - dask is a dependency
             raise InputError(f"Dask is not installed ({exc})", path="--scheduler") from None
-        # distributed logs a lost scheduler with long tracebacks; the sweep reports it in one line instead
-        quiet = logging.getLogger("distributed")
-        self._log_level = quiet.level
         if not logging.getLogger("sim").isEnabledFor(logging.DEBUG):
-            quiet.setLevel(logging.CRITICAL)
+            self._quiet_distributed()
         if self.address == "local":
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=logging.ERROR)
@@ -153,13 +150,27 @@ class Dask:
             try:
                 self.client = Client(self.address, timeout=self.timeout)
             except (OSError, TimeoutError, ValueError) as exc:
-                logging.getLogger("distributed").setLevel(self._log_level)
+                self._restore_logging()
                 raise InputError(f"cannot connect to the Dask scheduler at {self.address!r}: {exc}",
                                  path="--scheduler", allowed="tcp://HOST:PORT of a running scheduler, or local"
                                  ) from None
             self.workers = self._threads()
             log.info("connected to the Dask scheduler at %s (%d worker threads)", self.address, self.workers)
         return self
+
+    def _quiet_distributed(self) -> None:
+        """distributed logs a lost scheduler with long tracebacks (its loggers have their own levels);
+        the sweep reports it in one line instead, so silence them while the cluster is in use."""
+        names = ["distributed"] + [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
+        for name in names:
+            logger = logging.getLogger(name)
+            self._log_levels[name] = logger.level
+            logger.setLevel(logging.CRITICAL)
+
+    def _restore_logging(self) -> None:
+        for name, level in self._log_levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._log_levels.clear()
 
     def _threads(self) -> int:
         return max(1, sum(self.client.nthreads().values()))
@@ -173,8 +184,7 @@ class Dask:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
-            if self._log_level is not None:
-                logging.getLogger("distributed").setLevel(self._log_level)
+            self._restore_logging()
 
     def imap_unordered(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, Result]]:
         from distributed import wait

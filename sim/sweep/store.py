@@ -6,7 +6,10 @@ Layout::
     DIR/spec.yaml                     the spec file as written
     DIR/design.parquet                the design table (point, values, unit coordinates)
     DIR/runs/chunk-000123.parquet     one row per run of chunk 123 (run, point, replicate, parameters, outcomes)
-    DIR/timeseries/chunk-000123.parquet   kept days of chunk 123's runs (if the spec asks for them)
+    DIR/timeseries/chunk-000123.parquet   kept days of chunk 123's runs (if the spec asks for them): run,
+                                      point, replicate, day, date (date32), the kept columns and, when
+                                      only every k-th day is kept, ``cumulative_<count>`` for each kept
+                                      daily count (totals over all days so far, so sums stay right)
 
 Writing is all-or-nothing per chunk: a chunk's tables are written under a
 hidden temporary name (``.chunk-000123.parquet.<pid>.tmp``), flushed to disk,
@@ -24,20 +27,23 @@ One process at a time may write a folder: ``DIR/.lock`` is held with
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.columns import DAY_COUNTS, INT_STATE_COLUMNS
 from sim.errors import InputError
 
-__all__ = ["FORMAT", "Store"]
+__all__ = ["FORMAT", "Store", "series_columns", "series_frame", "series_schema"]
 
 FORMAT = "escalation-sweep/1"
 _CHUNK = re.compile(r"^chunk-(\d{6,})\.parquet$")
@@ -76,6 +82,52 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def series_columns(columns: Sequence[str], every: int) -> list[str]:
+    """Value columns of a sweep's time series: the kept ones and, if days are subsampled (``every`` > 1),
+    ``cumulative_<col>`` for each kept daily count (``cumulative_attacks`` for ``attacks``) not kept already."""
+    out = list(columns)
+    if every > 1:
+        counts = frozenset(DAY_COUNTS)
+        out += [f"cumulative_{c}" for c in columns if c in counts and f"cumulative_{c}" not in out]
+    return out
+
+
+def series_schema(columns: Sequence[str], every: int) -> pa.Schema:
+    """Arrow schema of a chunk's time series (see the module doc), with each column's unit and description."""
+    from sim.tables import column_doc
+
+    whole = frozenset(DAY_COUNTS) | frozenset(INT_STATE_COLUMNS)
+    fields = [pa.field(n, pa.int64(), nullable=False) for n in ("run", "point", "replicate", "day")]
+    fields.append(pa.field("date", pa.date32(), nullable=False))
+    for col in series_columns(columns, every):
+        base = col[len("cumulative_"):] if col.startswith("cumulative_") and col != "cumulative_attacks" else col
+        typ = pa.int64() if base in whole else pa.float64()
+        unit, text = column_doc(base)
+        if base != col:
+            text = f"Running total over all days so far of: {text}"
+        fields.append(pa.field(col, typ, nullable=False, metadata={"unit": unit, "description": text}))
+    return pa.schema(fields)
+
+
+def series_frame(ts: pd.DataFrame, start: dt.date, columns: Sequence[str], every: int, days: int) -> pd.DataFrame:
+    """The kept days of a per-day table: ``replicate`` (as given), ``day``, ``date`` and the value columns of
+    :func:`series_columns` -- cumulative ones summed over every day before days are dropped."""
+    from .outcomes import sample_days
+
+    ts = ts.sort_values(["replicate", "day"], kind="stable")
+    mask = ts["day"].isin(sample_days(days, every)).to_numpy()
+    keep = ts.loc[mask]
+    day = keep["day"].to_numpy(np.int64)
+    part = pd.DataFrame({"replicate": keep["replicate"].to_numpy(np.int64), "day": day,
+                         "date": np.datetime64(start, "D") + day})
+    for col in series_columns(columns, every):
+        if col in columns:
+            part[col] = keep[col].to_numpy()
+        else:
+            part[col] = ts.groupby("replicate", sort=False)[col[len("cumulative_"):]].cumsum().to_numpy()[mask]
+    return part
 
 
 class Store:

@@ -42,6 +42,7 @@ pydantic models, a fraction of the cost), so cross-field rules such as
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import threading
@@ -53,16 +54,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.columns import DAY_COUNTS, INT_STATE_COLUMNS
 from sim.engines import get_engine
 from sim.outcomes import horizon_table
 
-from .outcomes import OUTCOME_DTYPES, sample_days, standardize
+from .outcomes import OUTCOME_DTYPES, standardize
 from .spec import Factor, scenario_at
+from .store import series_columns, series_frame
 
 __all__ = ["Context", "Chunk", "Layout", "plan_chunks", "run_chunk", "runs_schema", "timeseries_schema"]
 
-_INT_TS = frozenset(DAY_COUNTS) | frozenset(INT_STATE_COLUMNS)  # whole-number per-day columns
 _ARROW = {"int64": pa.int64(), "Int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
           "string": pa.string()}
 
@@ -153,11 +153,11 @@ def runs_schema(ctx: Context) -> pa.Schema:
 
 
 def timeseries_schema(ctx: Context) -> pa.Schema:
-    """Columns of a chunk's time-series table: run, point, replicate, day, the kept columns."""
-    fields = [pa.field(n, pa.int64(), nullable=False) for n in ("run", "point", "replicate", "day")]
-    fields += [pa.field(col, pa.int64() if col in _INT_TS else pa.float64(), nullable=False)
-               for col in ctx.ts_columns]
-    return pa.schema(fields)
+    """Columns of a chunk's time-series table: run, point, replicate, day, date, the kept columns (and
+    cumulative ones when days are subsampled; :func:`sim.sweep.store.series_schema`)."""
+    from .store import series_schema
+
+    return series_schema(ctx.ts_columns, ctx.ts_every)
 
 
 def _run_batch(ctx: Context, scenario: Any, k0: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -268,7 +268,8 @@ def _results(ctx: Context, chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame | N
                                  r1 - r0)
         outs.append(out)
         if ts is not None:
-            series.append(ts[ts["day"].isin(sample_days(_days(ctx, values[0]), ctx.ts_every))])
+            series.append(series_frame(ts, _start(ctx, values[0]), ctx.ts_columns, ctx.ts_every,
+                                       _days(ctx, values[0])))
     out = pd.concat(outs, ignore_index=True) if len(outs) > 1 else outs[0]
     if len(outs) > 1:  # groups interleave: back to run order
         out = out.sort_values("replicate", kind="stable", ignore_index=True)
@@ -298,11 +299,20 @@ def run_chunk(ctx: Context, chunk: Chunk) -> tuple[pa.Table, pa.Table | None]:
     series = None
     if ctx.ts_columns:
         k = ts["replicate"].to_numpy(np.int64)
-        part = pd.DataFrame({"run": k, "point": k // R, "replicate": k % R, "day": ts["day"].to_numpy(np.int64)})
-        for col_name in ctx.ts_columns:
+        part = pd.DataFrame({"run": k, "point": k // R, "replicate": k % R, "day": ts["day"].to_numpy(np.int64),
+                             "date": ts["date"].to_numpy()})
+        for col_name in series_columns(ctx.ts_columns, ctx.ts_every):
             part[col_name] = ts[col_name].to_numpy()
         series = pa.Table.from_pandas(part, schema=timeseries_schema(ctx), preserve_index=False)
     return runs, series
+
+
+def _start(ctx: Context, values: Sequence[Any]) -> dt.date:
+    """The start date of a design point (a factor may set ``start_date``)."""
+    for f, v in zip(ctx.factors, values):
+        if f.path == "start_date":
+            return dt.date.fromisoformat(str(v))
+    return dt.date.fromisoformat(str(ctx.base_data["start_date"]))
 
 
 def _days(ctx: Context, values: Sequence[Any]) -> int:
