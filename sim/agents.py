@@ -164,6 +164,7 @@ class UnitedStates(Agent):
     def step(self) -> None:
         dynamics.us_decide(self.model.state)
         dynamics.us_act(self.model.state)
+        dynamics.us_options(self.model.state)
 
 
 __all__ = ["MilitiaGroup", "USBase", "Facility", "Iran", "UnitedStates", "STORAGE_OF_WEAPON"]

@@ -52,9 +52,10 @@ def timeseries_columns(group_ids) -> list[str]:
 # ---------------------------------------------------------------- per-day columns by kind
 DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
               "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
-              "militia_injured", "militia_killed", "standdowns", "groups_stood_down")
+              "militia_injured", "militia_killed", "team_strikes", "leaders_killed", "standdowns", "groups_stood_down")
 """Counts accumulated during a day; the first twelve are per-day table columns, in table order, and so are
-:data:`STANDDOWN_COUNTS` (the last two)."""
+:data:`STANDDOWN_COUNTS` (the last two); ``team_strikes`` and ``leaders_killed`` count the doctrine options of
+:mod:`sim.dynamics.options`."""
 STANDDOWN_COUNTS = ("standdowns", "groups_stood_down")
 """Day counts of stand-downs (:mod:`sim.dynamics.standdown`): group stand-downs begun that day, and groups
 standing down at the end of the day."""

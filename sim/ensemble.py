@@ -53,9 +53,9 @@ from .columns import (DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTA
                       TIMESERIES_COLUMNS)
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
-from .engines import prepare_scenario
 from .aftermath import CampaignAftermath
-from .outcomes import from_accumulated, horizon_table
+from .engines import get_engine, prepare_scenario
+from .outcomes import LONGEST, from_accumulated, horizon_table
 
 BLOCK = 10_000
 """Replicates per seeding block (and per engine run inside :func:`run_ensemble`)."""
@@ -111,6 +111,8 @@ class EnsembleEngine:
         self.totals = np.zeros((len(DAY_COUNTS), R), dtype=np.int64)
         self.first_fatal_day = np.full(R, -1, dtype=np.int64)
         self.aftermath = CampaignAftermath(R)
+        self.standdown_run = np.zeros(R, dtype=np.int64)  # current and longest run of days with a group down
+        self.longest_standdown = np.zeros(R, dtype=np.int64)
         unknown = set(record) - {*DAY_COUNTS, "cumulative_attacks", *ORDER_COUNTS}
         if unknown:
             raise ValueError(f"cannot record {sorted(unknown)}")
@@ -160,6 +162,10 @@ class EnsembleEngine:
         fatal = (st.n_us_killed > 0) & (self.first_fatal_day < 0)
         self.first_fatal_day[fatal] = d
         self.aftermath.update(d, st.n_attacks, st.n_targets_struck)
+        if st.standdowns_on:
+            down = st.n_groups_stood_down > 0
+            self.standdown_run = np.where(down, self.standdown_run + 1, 0)
+            np.maximum(self.longest_standdown, self.standdown_run, out=self.longest_standdown)
         for name, buf in self.recorded.items():
             buf[d] = getattr(st, name if name in ("cumulative_attacks", *ORDER_COUNTS) else "n_" + name)
         if self.table_on:
@@ -227,7 +233,8 @@ class EnsembleEngine:
         st = self.state
         last = {"cumulative_attacks": st.cumulative_attacks, "rung": st.rung, "max_rung": st.max_rung,
                 "militia_capacity": st.reported_capacity().mean(axis=1), "iran_restraint": st.restraint,
-                "us_credibility": st.credibility, "iran_war_risk": st.war_risk}
+                "us_credibility": st.credibility, "iran_war_risk": st.war_risk,
+                LONGEST + "groups_stood_down": self.longest_standdown}
         last.update(self.aftermath.values())
         totals = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
         return from_accumulated(self.replicate_ids, totals, last, {"us_killed": self.first_fatal_day})
@@ -308,12 +315,9 @@ __all__ = ["BLOCK", "EnsembleEngine", "block_rng", "mesa_outcomes", "outcomes_at
 
 def mesa_outcomes(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
                   overrides: Sequence[str] = (), first_replicate: int = 0) -> pd.DataFrame:
-    """The columns of :func:`outcomes_at_horizon` from Mesa runs (:func:`sim.runner.run_replicates`).
+    """The columns of :func:`outcomes_at_horizon` from Mesa runs (the ``mesa`` runner of :mod:`sim.engines`).
 
     A module-level function so that validation code can spread Mesa runs over processes.
     """
-    from .runner import run_replicates
-
-    ts, _ = run_replicates(scenario, replicates, seed, days=days, overrides=overrides,
-                           first_replicate=first_replicate)
-    return horizon_table(ts)
+    return get_engine("mesa").outcomes(prepare_scenario(scenario, days, overrides), replicates, seed,
+                                       first_replicate=first_replicate)

@@ -24,9 +24,9 @@ import pandas as pd
 from sim.columns import OUTCOME_TOTALS
 from sim.rules import RUNG_NAMES
 
-__all__ = ["AfterCampaign", "AtLeast", "FIRST_FIGURE_DAYS", "FirstDay", "Last", "NAMES", "NoneWithin", "OUTCOMES", "Outcome", "QUANTILES",
-           "REACHED", "Reduction",
-           "Total", "from_accumulated", "horizon_table", "outcome", "percentiles"]
+__all__ = ["AfterCampaign", "AtLeast", "FIRST_FIGURE_DAYS", "FirstDay", "LONGEST", "Last", "LongestRun", "NAMES",
+           "NoneWithin", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction", "Total", "from_accumulated",
+           "horizon_table", "longest_run", "outcome", "percentiles"]
 
 QUANTILES = (5, 25, 50, 75, 95)
 """Percentiles (over replicates) reported everywhere: summary.json, compare, sweep points, fan charts."""
@@ -157,6 +157,45 @@ class AtLeast(Reduction):
         return f"`{self.column}` on the last day >= {self.threshold}"
 
 
+def longest_run(on: np.ndarray) -> np.ndarray:
+    """Longest run of True along the last axis of a (replicates, days) array, per replicate."""
+    on = np.asarray(on, dtype=bool)
+    run = np.zeros(on.shape[0], dtype=np.int64)
+    best = np.zeros(on.shape[0], dtype=np.int64)
+    for d in range(on.shape[1]):
+        run = np.where(on[:, d], run + 1, 0)
+        np.maximum(best, run, out=best)
+    return best
+
+
+LONGEST = "longest_"
+"""Prefix of the running values :class:`LongestRun` reads (``last["longest_<column>"]``)."""
+
+
+@dataclass(frozen=True)
+class LongestRun(Reduction):
+    """The longest run of consecutive days on which a daily value is positive (0 if never).
+
+    In running values an engine keeps it as ``last["longest_<column>"]``.
+    """
+
+    def of_table(self, ts, by_rep):
+        on = ts[self.column].to_numpy() > 0
+        rep = ts["replicate"].to_numpy()
+        # a run starts where the value turns positive or a new replicate begins; cumulative count inside runs
+        start = np.r_[True, (rep[1:] != rep[:-1])]
+        run_id = np.cumsum(start | np.r_[True, ~on[:-1]]) * on
+        lengths = pd.Series(on.astype(np.int64)).groupby(run_id).transform("sum").to_numpy() * on
+        return pd.Series(lengths).groupby(rep).max().reindex(by_rep.size().index).fillna(0)
+
+    def of_accumulated(self, totals, last, first_day):
+        return last[LONGEST + self.column]
+
+    @property
+    def text(self) -> str:
+        return f"longest run of days with `{self.column}` > 0"
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -239,6 +278,13 @@ OUTCOMES: tuple[Outcome, ...] = (
             AfterCampaign("attacks_after_campaign"), None,
             "Militia attacks on the 75 days after the first major campaign (fewer days if the run ends first); "
             "NaN without a major campaign"),
+    Outcome("standdowns", "Stand-downs begun (groups)", "stand-downs", "int64", Total("standdowns"), None,
+            "Group stand-downs begun: Iran's orders obeyed and the groups' own leaderships' orders"),
+    Outcome("standdown_days", "Group-days stood down", "group-days", "int64", Total("groups_stood_down"), None,
+            "Days each group spent standing down, summed over the groups"),
+    Outcome("longest_standdown", "Longest spell with a group standing down", "days", "int64",
+            LongestRun("groups_stood_down"), None,
+            "Longest run of consecutive days on which at least one group stood down (cut at the horizon)"),
     *(Outcome(name, f"Reached rung {k} ({RUNG_NAMES[k].replace('_', ' ')})", "yes/no", "bool",
               AtLeast("max_rung", k), None, f"The ladder reached rung {k} ({RUNG_NAMES[k]}) or higher")
       for k, name in enumerate(REACHED, start=1)),

@@ -414,6 +414,28 @@ class DirectResponse(Strict):
     munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5, plausible=(1.0, 2.5), why=MUNITIONS)
 
 
+LEADERS = ("US strikes in Baghdad killed a Harakat al-Nujaba commander on 4 Jan 2024 and a Kataib Hezbollah "
+           "commander on 7 Feb 2024 (public record): two in about four months of attacks")
+
+
+class Leadership(Strict):
+    """Leadership strikes (issue 11 item 5): targeted killings of militia commanders."""
+
+    probability: float = lever(0.0, "Chance that a group whose attacks hurt US personnel today is marked for a strike on one of its commanders (0 = never)", unit="probability", ge=0, le=1, plausible=(0.0, 0.5), why=LEADERS + "; from never to every other casualty attack")
+    delay_days: int = lever(7, "Days from the marking to the strike (finding and fixing the target)", unit="days", ge=0, le=60, plausible=(2, 30), why=LEADERS + ": the 7 Feb strike came ten days after the Tower 22 attack")
+    revenge_per_leader: float = param(0.6, "Revenge added to the group per commander killed", ge=0, le=5, plausible=(0.2, 1.5), why="the groups vowed revenge after each killing (public record); ten to thirty militants' worth of revenge (reasoning)")
+    disruption: float = param(0.3, "Share of the group's attack intensity lost while its command is disrupted", ge=0, le=1, plausible=(0.0, 0.6), why="decapitation studies disagree (Jordan 2009: little effect on religious groups; Johnston 2012: less violence): from none to a large, short loss")
+    disruption_days: int = param(14, "Days the command stays disrupted", unit="days", ge=0, le=365, plausible=(0, 60), why="a successor is named within days to weeks (reasoning)")
+    host_per_strike: float = param(0.1, "Host-government pressure added per leadership strike", ge=0, le=1, plausible=(0.02, 0.3), why="the Iraqi government condemned the Baghdad killings and called for the coalition's exit (public record)")
+
+
+class SelfDefence(Strict):
+    """Self-defence strikes on launch teams (issue 11 item 5)."""
+
+    probability: float = lever(0.0, "Chance that a militia attack brings a strike on its launch team the same day (0 = never)", unit="probability", ge=0, le=1, plausible=(0.0, 0.1), why="US aircraft struck a launch team near Abu Ghraib after the Ain al-Asad attack of 20 Nov 2023 (public record): rare against more than a hundred attacks; up to one attack in ten")
+    militants_per_strike: float = param(1.5, "Mean militants killed by a strike on a launch team", unit="people", ge=0, le=20, plausible=(0.5, 4.0), why="launch teams are a few people; the Nov 2023 strike reportedly killed several (reasoning)")
+
+
 class Doctrine(Strict):
     triggers: Triggers = Field(default_factory=Triggers)
     proportionate: Proportionate = Field(default_factory=Proportionate)
@@ -422,6 +444,8 @@ class Doctrine(Strict):
     scope: Scope = Field(default_factory=Scope)
     precision: Precision = Field(default_factory=Precision)
     direct_response: DirectResponse = Field(default_factory=DirectResponse)
+    leadership: Leadership = Field(default_factory=Leadership)
+    self_defence: SelfDefence = Field(default_factory=SelfDefence)
 
 
 class US(Strict):

@@ -25,7 +25,7 @@ def _table() -> pd.DataFrame:
         for d in range(3):
             row = {c: 0 for c in ("attacks", "us_injured", "us_strikes", "targets_struck", "munitions",
                                   "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran",
-                                  "iran_direct_attacks")}
+                                  "iran_direct_attacks", "standdowns", "groups_stood_down")}
             row.update(replicate=rep, day=d, date=dt.date(2024, 1, 1 + d), us_killed=killed[d],
                        cumulative_attacks=cum[d], rung=rung[d], max_rung=max(rung[: d + 1]),
                        militia_capacity=cap[d], us_injured=d)

@@ -11,6 +11,7 @@ follows with its agents (see :mod:`sim.model`):
 3. :func:`.militia.militia_attacks`;
 4. :func:`.us.us_decide`;
 5. :func:`.us.us_act` (strikes: :func:`.strike.strike`);
+5a. :func:`.options.us_options` -- self-defence and leadership strikes;
 5b. :func:`.standdown.standdown_step` -- stand-down orders, ends, breaks, obedience;
 6. :func:`end_of_day` -- ``rules.hawkes_excitation``, decay of revenge, grievance,
    credibility, pressures, war risk and hostility (the compiled retention
@@ -29,6 +30,7 @@ from .iran import iran_direct_attack, iran_step
 from .militia import militia_attacks, record_scripted_attack
 from .params import col
 from .state import State
+from .options import us_options
 from .standdown import standdown_step
 from .strike import strike
 from .us import us_act, us_decide
@@ -125,6 +127,7 @@ def run_day(st: State) -> bool:
     militia_attacks(st)
     us_decide(st)
     us_act(st)
+    us_options(st)
     standdown_step(st)
     end_of_day(st)
     return True

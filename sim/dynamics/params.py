@@ -36,7 +36,8 @@ WEAPON_FIELDS = ("interceptable", "p_injury", "p_fatal", "injured_extra_mean", "
 _WEAPON_ATTR = {"injured_extra_mean": "injured_extra", "killed_extra_mean": "killed_extra",
                 "injured_in_fatal_mean": "injured_in_fatal"}
 BASE_FIELDS = ("air_defence",)
-DOCTRINE_BLOCKS = ("triggers", "proportionate", "campaign", "preemption", "scope", "precision", "direct_response")
+DOCTRINE_BLOCKS = ("triggers", "proportionate", "campaign", "preemption", "scope", "precision", "direct_response",
+                   "leadership", "self_defence")
 HALF_LIVES = {
     "militia.attack.excitation_half_life_days": "excitation",
     "militia.attack.revenge_half_life_days": "revenge",

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import rules
+from .. import options_rules as orl
 from .. import standdown_rules as sr
 from .params import col
 from .state import State
@@ -114,12 +115,14 @@ def standdown_step(st: State) -> None:
     group_standdowns(st)
 
 
-def intensity_factor(st: State, groups: np.ndarray) -> np.ndarray | float:
-    """Multiplier on the intensity of ``groups`` (R, G'): ``residual`` where standing down (1 if none is)."""
+def intensity_factor(st: State, groups: slice | np.ndarray) -> np.ndarray | float:
+    """Multiplier on the intensity of ``groups`` (R, G'): ``residual`` where standing down, times the
+    leadership-strike disruption (``options_rules.disruption_factor``); 1 if neither applies."""
     down = st.standing_down[:, groups]
-    if not down.any():
-        return 1.0
-    return sr.standdown_factor(down, col(st.p.standdown.residual))
+    f = sr.standdown_factor(down, col(st.p.standdown.residual)) if down.any() else 1.0
+    if st.leadership_on:
+        f = f * orl.disruption_factor(st.day, st.disrupted_until[:, groups], col(st.p.leadership.disruption))
+    return f
 
 
 __all__ = ["IRAN", "LEADER", "group_standdowns", "intensity_factor", "iran_orders", "standdown_step"]

@@ -110,6 +110,11 @@ class State:
         self.iran_alarm_prev = np.zeros(R)
         self.iran_ordered_today = np.zeros(R, dtype=bool)
         self.provoked = np.zeros((R, G))  # revenge added since the last stand-down decisions
+        # ---- doctrine options (:mod:`sim.dynamics.options`)
+        self.leadership_on = bool(np.any(np.asarray(self.p.leadership.probability) > 0))
+        self.self_defence_on = bool(np.any(np.asarray(self.p.self_defence.probability) > 0))
+        self.pend_leader = np.zeros((ORDER_RING, R, G), dtype=bool) if self.leadership_on else None
+        self.disrupted_until = np.full((R, G), NEVER, dtype=np.int64)
         # ---- bases (tallies for display, kept when ``track_bases``)
         B = len(c.base_ids)
         self.base_attacks = np.zeros((R, B), dtype=np.int64)
