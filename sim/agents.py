@@ -10,6 +10,8 @@ the ensemble engine run the same day:
   (the model activates the groups in random order with ``shuffle_do``);
 * :class:`UnitedStates` -- :func:`sim.dynamics.us_decide`, then
   :func:`sim.dynamics.us_act`;
+* stand-downs: :meth:`Iran.order_standdown` (:func:`sim.dynamics.iran_orders`), then
+  :meth:`MilitiaGroup.stand_down` (:func:`sim.dynamics.group_standdowns` for its own index);
 * :class:`USBase` and :class:`Facility` decide nothing and are never stepped:
   they hold their tallies and aimpoints for display and for the others' rules.
 """
@@ -58,8 +60,14 @@ class MilitiaGroup(Agent):
         """Reported capacity in [0, 1]: launch capacity times coordination."""
         return float(self.model.state.reported_capacity()[0, self.index])
 
+    standing_down = property(lambda self: bool(self.model.state.standing_down[0, self.index]))
+
     def step(self) -> None:
         dynamics.militia_attacks(self.model.state, np.array([self.index]))
+
+    def stand_down(self) -> None:
+        """Its leadership's stand-down decision, the end or break of its stand-down, its answer to Iran's order."""
+        dynamics.group_standdowns(self.model.state, np.array([self.index]))
 
 
 class USBase(Agent):
@@ -135,6 +143,10 @@ class Iran(Agent):
     def step(self) -> None:
         dynamics.iran_step(self.model.state)
 
+    def order_standdown(self) -> None:
+        """Its stand-down decision of the day (after the US has acted)."""
+        dynamics.iran_orders(self.model.state)
+
 
 class UnitedStates(Agent):
     """The United States (CENTCOM): applies its doctrine to the day's events."""
@@ -152,6 +164,7 @@ class UnitedStates(Agent):
     def step(self) -> None:
         dynamics.us_decide(self.model.state)
         dynamics.us_act(self.model.state)
+        dynamics.us_options(self.model.state)
 
 
 __all__ = ["MilitiaGroup", "USBase", "Facility", "Iran", "UnitedStates", "STORAGE_OF_WEAPON"]

@@ -17,6 +17,7 @@ TIMESERIES_COLUMNS = (
     "attacks", "cumulative_attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck",
     "munitions", "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
     "militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk", "tension", "rung", "max_rung",
+    "standdowns", "groups_stood_down",
 )
 """Model-level columns of the per-day table (besides replicate, day, date and ``capacity_<group>``)."""
 
@@ -51,8 +52,13 @@ def timeseries_columns(group_ids) -> list[str]:
 # ---------------------------------------------------------------- per-day columns by kind
 DAY_COUNTS = ("attacks", "intercepted", "us_injured", "us_killed", "us_strikes", "targets_struck", "munitions",
               "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks",
-              "militia_injured", "militia_killed")
-"""Counts accumulated during a day; the first twelve are per-day table columns, in table order."""
+              "militia_injured", "militia_killed", "team_strikes", "leaders_killed", "standdowns", "groups_stood_down")
+"""Counts accumulated during a day; the first twelve are per-day table columns, in table order, and so are
+:data:`STANDDOWN_COUNTS` (the last two); ``team_strikes`` and ``leaders_killed`` count the doctrine options of
+:mod:`sim.dynamics.options`."""
+STANDDOWN_COUNTS = ("standdowns", "groups_stood_down")
+"""Day counts of stand-downs (:mod:`sim.dynamics.standdown`): group stand-downs begun that day, and groups
+standing down at the end of the day."""
 FLOAT_COLUMNS = ("militia_capacity", "iran_restraint", "us_credibility", "iran_war_risk")
 """State columns of the per-day table stored as floats (besides ``tension``)."""
 INT_STATE_COLUMNS = ("cumulative_attacks", "rung", "max_rung")
@@ -61,7 +67,8 @@ OUTCOME_TOTALS = ("us_injured", "us_killed", "us_strikes", "targets_struck", "mu
                   "irgc_killed", "civilian_harm", "targets_in_iran", "iran_direct_attacks")
 """Day counts summed over the run into horizon totals (besides attacks)."""
 
-assert set(TIMESERIES_COLUMNS) == {*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *FLOAT_COLUMNS, "tension"}
+assert set(TIMESERIES_COLUMNS) == {*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *FLOAT_COLUMNS, "tension", *STANDDOWN_COUNTS}
+assert DAY_COUNTS[-2:] == STANDDOWN_COUNTS
 
 # ---------------------------------------------------------------- array indices
 KIND = {k: i for i, k in enumerate(FACILITY_KINDS)}
@@ -78,5 +85,5 @@ PROPORTIONATE, CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, SCRIPTED = range(len(STRIK
 __all__ = ["C2", "CAMPAIGN", "CAPACITY_PREFIX", "DAY_COUNTS", "DIRECT_RESPONSE", "EVENT_COLUMNS", "EVENT_COUNTS",
            "EVENT_TEXT", "EVENT_VALUES", "FLOAT_COLUMNS",
            "INTEL", "INT_STATE_COLUMNS", "KIND", "LOGI", "MISSILE", "OUTCOME_TOTALS", "PREEMPTIVE", "PROPORTIONATE",
-           "RM_STORE", "SCRIPTED", "STORAGE_OF_WEAPON", "STRIKE_LABELS", "TIMESERIES_COLUMNS", "UAV_STORE",
+           "RM_STORE", "SCRIPTED", "STANDDOWN_COUNTS", "STORAGE_OF_WEAPON", "STRIKE_LABELS", "TIMESERIES_COLUMNS", "UAV_STORE",
            "capacity_columns", "timeseries_columns"]

@@ -190,6 +190,7 @@ def compile_scenario(s: Scenario) -> Compiled:
         "host": float(rules.decay_factor(us.host_half_life_days)),
         "war_risk": float(rules.decay_factor(ir.risk_half_life_days)),
         "hostility": float(rules.decay_factor(ir.hostility_half_life_days)),
+        "tempo": float(rules.decay_factor(at.tempo_half_life_days)),
         "recent": float(rules.decay_factor(us.doctrine.triggers.window_days)),
     }
     return Compiled(

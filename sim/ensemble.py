@@ -49,11 +49,13 @@ import numpy as np
 import pandas as pd
 
 
-from .columns import DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTALS, TIMESERIES_COLUMNS  # noqa: F401
+from .columns import (DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTALS, STANDDOWN_COUNTS,  # noqa: F401
+                      TIMESERIES_COLUMNS)
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
+from .aftermath import CampaignAftermath
 from .engines import get_engine, prepare_scenario
-from .outcomes import from_accumulated, horizon_table
+from .outcomes import LONGEST, from_accumulated, horizon_table
 
 BLOCK = 10_000
 """Replicates per seeding block (and per engine run inside :func:`run_ensemble`)."""
@@ -108,6 +110,9 @@ class EnsembleEngine:
         R, D = st.R, compiled.days
         self.totals = np.zeros((len(DAY_COUNTS), R), dtype=np.int64)
         self.first_fatal_day = np.full(R, -1, dtype=np.int64)
+        self.aftermath = CampaignAftermath(R)
+        self.standdown_run = np.zeros(R, dtype=np.int64)  # current and longest run of days with a group down
+        self.longest_standdown = np.zeros(R, dtype=np.int64)
         unknown = set(record) - {*DAY_COUNTS, "cumulative_attacks", *ORDER_COUNTS}
         if unknown:
             raise ValueError(f"cannot record {sorted(unknown)}")
@@ -115,7 +120,7 @@ class EnsembleEngine:
         if self.table_on:
             # replicate-major (R, D) buffers become the table's columns without a copy; each day's
             # values go to a small day-major staging block first, flushed every STAGE days
-            self._int_names = [*DAY_COUNTS[:12], *INT_STATE_COLUMNS]
+            self._int_names = [*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *STANDDOWN_COUNTS]
             self._float_names = [*FLOAT_COLUMNS, *(f"capacity_{gid}" for gid in compiled.group_ids)]
             self._tab_int = np.zeros((len(self._int_names), R, D), dtype=np.int64)
             self._tab_float = np.zeros((len(self._float_names), R, D))
@@ -156,6 +161,11 @@ class EnsembleEngine:
         self.totals += st.counts
         fatal = (st.n_us_killed > 0) & (self.first_fatal_day < 0)
         self.first_fatal_day[fatal] = d
+        self.aftermath.update(d, st.n_attacks, st.n_targets_struck)
+        if st.standdowns_on:
+            down = st.n_groups_stood_down > 0
+            self.standdown_run = np.where(down, self.standdown_run + 1, 0)
+            np.maximum(self.longest_standdown, self.standdown_run, out=self.longest_standdown)
         for name, buf in self.recorded.items():
             buf[d] = getattr(st, name if name in ("cumulative_attacks", *ORDER_COUNTS) else "n_" + name)
         if self.table_on:
@@ -165,6 +175,7 @@ class EnsembleEngine:
             si[12] = st.cumulative_attacks
             si[13] = st.rung
             si[14] = st.max_rung
+            si[15:] = st.counts[-2:]  # STANDDOWN_COUNTS, the last two day counts
             caps = st.reported_capacity()
             sf[0] = caps.mean(axis=1)
             sf[1] = st.restraint
@@ -222,7 +233,9 @@ class EnsembleEngine:
         st = self.state
         last = {"cumulative_attacks": st.cumulative_attacks, "rung": st.rung, "max_rung": st.max_rung,
                 "militia_capacity": st.reported_capacity().mean(axis=1), "iran_restraint": st.restraint,
-                "us_credibility": st.credibility, "iran_war_risk": st.war_risk}
+                "us_credibility": st.credibility, "iran_war_risk": st.war_risk,
+                LONGEST + "groups_stood_down": self.longest_standdown}
+        last.update(self.aftermath.values())
         totals = {name: self.totals[i] for i, name in enumerate(DAY_COUNTS)}
         return from_accumulated(self.replicate_ids, totals, last, {"us_killed": self.first_fatal_day})
 

@@ -63,7 +63,8 @@ class EscalationModel(Model):
     # ------------------------------------------------------------------ day loop
 
     def step(self) -> None:
-        """One day (:mod:`sim.dynamics`): shocks, Iran, the militias in random order, the US, end of day."""
+        """One day (:mod:`sim.dynamics`): shocks, Iran, the militias in random order, the US,
+        stand-down decisions (Iran, then the groups in random order), end of day."""
         st = self.state
         if not dynamics.start_day(st):
             self.running = False
@@ -73,6 +74,8 @@ class EscalationModel(Model):
         self.iran.step()
         self.groups.shuffle_do("step")
         self.us.step()
+        self.iran.order_standdown()
+        self.groups.shuffle_do("stand_down")
         dynamics.end_of_day(st)
         self._report()
         self.datacollector.collect(self)
@@ -82,7 +85,7 @@ class EscalationModel(Model):
     def _report(self) -> None:
         """Copy the day's values of the state into the attributes the DataCollector reads."""
         st = self.state
-        for i, name in enumerate(DAY_COUNTS[:12]):
+        for i, name in enumerate(DAY_COUNTS):
             setattr(self, name, int(st.counts[i, 0]))
         self.cumulative_attacks = int(st.cumulative_attacks[0])
         self.rung = int(st.rung[0])

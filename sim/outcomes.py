@@ -24,8 +24,9 @@ import pandas as pd
 from sim.columns import OUTCOME_TOTALS
 from sim.rules import RUNG_NAMES
 
-__all__ = ["AtLeast", "FirstDay", "Last", "NAMES", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction",
-           "Total", "from_accumulated", "horizon_table", "outcome", "percentiles"]
+__all__ = ["AfterCampaign", "AtLeast", "FIRST_FIGURE_DAYS", "FirstDay", "LONGEST", "Last", "LongestRun", "NAMES",
+           "NoneWithin", "OUTCOMES", "Outcome", "QUANTILES", "REACHED", "Reduction", "Total", "from_accumulated",
+           "horizon_table", "longest_run", "outcome", "percentiles"]
 
 QUANTILES = (5, 25, 50, 75, 95)
 """Percentiles (over replicates) reported everywhere: summary.json, compare, sweep points, fan charts."""
@@ -99,6 +100,47 @@ class FirstDay(Reduction):
 
 
 @dataclass(frozen=True)
+class NoneWithin(Reduction):
+    """True if a daily count stays 0 on days 0..``days`` (the first day it is positive is later, or never)."""
+
+    days: int = 0
+
+    def _of_first(self, first: Any) -> np.ndarray:
+        first = np.asarray(first, dtype=float)
+        return (first < 0) | (first > self.days)
+
+    def of_table(self, ts, by_rep):
+        return pd.Series(self._of_first(FirstDay(self.column).of_table(ts, by_rep).to_numpy()),
+                         index=by_rep.size().index)
+
+    def of_accumulated(self, totals, last, first_day):
+        return self._of_first(first_day[self.column])
+
+    @property
+    def text(self) -> str:
+        return f"no day 0-{self.days} with `{self.column}` > 0"
+
+
+@dataclass(frozen=True)
+class AfterCampaign(Reduction):
+    """What follows the first major campaign (:mod:`sim.aftermath`); ``column`` is the outcome's name."""
+
+    def of_table(self, ts, by_rep):
+        from sim.aftermath import from_table
+
+        return pd.Series(from_table(ts)[self.column], index=by_rep.size().index)
+
+    def of_accumulated(self, totals, last, first_day):
+        return last[self.column]
+
+    @property
+    def text(self) -> str:
+        return {"days_to_next_attack": "days from the first major campaign to the next attack",
+                "pause_after_campaign": "30 attack-free days within 60 after the first major campaign",
+                "attacks_after_campaign": "attacks in the 75 days after the first major campaign"}[self.column]
+
+
+@dataclass(frozen=True)
 class AtLeast(Reduction):
     """Whether the value on the last day is at least ``threshold``."""
 
@@ -113,6 +155,45 @@ class AtLeast(Reduction):
     @property
     def text(self) -> str:
         return f"`{self.column}` on the last day >= {self.threshold}"
+
+
+def longest_run(on: np.ndarray) -> np.ndarray:
+    """Longest run of True along the last axis of a (replicates, days) array, per replicate."""
+    on = np.asarray(on, dtype=bool)
+    run = np.zeros(on.shape[0], dtype=np.int64)
+    best = np.zeros(on.shape[0], dtype=np.int64)
+    for d in range(on.shape[1]):
+        run = np.where(on[:, d], run + 1, 0)
+        np.maximum(best, run, out=best)
+    return best
+
+
+LONGEST = "longest_"
+"""Prefix of the running values :class:`LongestRun` reads (``last["longest_<column>"]``)."""
+
+
+@dataclass(frozen=True)
+class LongestRun(Reduction):
+    """The longest run of consecutive days on which a daily value is positive (0 if never).
+
+    In running values an engine keeps it as ``last["longest_<column>"]``.
+    """
+
+    def of_table(self, ts, by_rep):
+        on = ts[self.column].to_numpy() > 0
+        rep = ts["replicate"].to_numpy()
+        # a run starts where the value turns positive or a new replicate begins; cumulative count inside runs
+        start = np.r_[True, (rep[1:] != rep[:-1])]
+        run_id = np.cumsum(start | np.r_[True, ~on[:-1]]) * on
+        lengths = pd.Series(on.astype(np.int64)).groupby(run_id).transform("sum").to_numpy() * on
+        return pd.Series(lengths).groupby(rep).max().reindex(by_rep.size().index).fillna(0)
+
+    def of_accumulated(self, totals, last, first_day):
+        return last[LONGEST + self.column]
+
+    @property
+    def text(self) -> str:
+        return f"longest run of days with `{self.column}` > 0"
 
 
 # --------------------------------------------------------------------------- the registry
@@ -165,6 +246,11 @@ REACHED = tuple(f"reached_{name}" for name in RUNG_NAMES[1:])
 
 NEVER_MISSING = "missing (empty in CSV, null in Parquet)"
 
+FIRST_FIGURE_DAYS = 70
+"""Days from the start date (17 Oct 2023) to the date of the first seed figure (26 Dec 2023: more than
+100 attacks since 17 Oct, none of them fatal; the first US deaths came on 28 Jan 2024).  Checked against
+``seeds/events.yaml`` by ``tests/test_outcomes.py``."""
+
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("cumulative_attacks", "Militia attacks on US forces", "attacks", "int64", Last("cumulative_attacks"),
             None, "Militia attacks on US forces over the run"),
@@ -176,6 +262,29 @@ OUTCOMES: tuple[Outcome, ...] = (
             "Highest rung of the escalation ladder (0 calm .. 9 regional war)"),
     Outcome("first_fatal_day", "First US death", "day of the run", "Int64", FirstDay("us_killed"), NEVER_MISSING,
             "Day of the run (0 = start date) of the first US death"),
+    Outcome("no_death_by_first_figure", "No US death before the first seed figure", "yes/no", "bool",
+            NoneWithin("us_killed", FIRST_FIGURE_DAYS), None,
+            f"No US personnel killed on days 0-{FIRST_FIGURE_DAYS} (17 Oct-26 Dec 2023 from the baseline's start: "
+            "the record had 100+ attacks and no death)"),
+    Outcome("days_to_next_attack", "Days from the first major campaign to the next attack", "days", "float64",
+            AfterCampaign("days_to_next_attack"), None,
+            "Days from the first major campaign (a day of 30+ aimpoints struck) to the next militia attack; "
+            "NaN without a major campaign or without a later attack"),
+    Outcome("pause_after_campaign", "A 30-day pause within 60 days of the first major campaign", "yes/no", "bool",
+            AfterCampaign("pause_after_campaign"), None,
+            "30 consecutive days without militia attacks within the 60 days after the first major campaign "
+            "(false without a major campaign)"),
+    Outcome("attacks_after_campaign", "Attacks in the 75 days after the first major campaign", "attacks", "float64",
+            AfterCampaign("attacks_after_campaign"), None,
+            "Militia attacks on the 75 days after the first major campaign (fewer days if the run ends first); "
+            "NaN without a major campaign"),
+    Outcome("standdowns", "Stand-downs begun (groups)", "stand-downs", "int64", Total("standdowns"), None,
+            "Group stand-downs begun: Iran's orders obeyed and the groups' own leaderships' orders"),
+    Outcome("standdown_days", "Group-days stood down", "group-days", "int64", Total("groups_stood_down"), None,
+            "Days each group spent standing down, summed over the groups"),
+    Outcome("longest_standdown", "Longest spell with a group standing down", "days", "int64",
+            LongestRun("groups_stood_down"), None,
+            "Longest run of consecutive days on which at least one group stood down (cut at the horizon)"),
     *(Outcome(name, f"Reached rung {k} ({RUNG_NAMES[k].replace('_', ' ')})", "yes/no", "bool",
               AtLeast("max_rung", k), None, f"The ladder reached rung {k} ({RUNG_NAMES[k]}) or higher")
       for k, name in enumerate(REACHED, start=1)),

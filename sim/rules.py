@@ -172,20 +172,51 @@ def outcome_probabilities(air_defence, exposure, interceptable, p_injury, p_fata
     return np.stack([p_int, through * (1.0 - pf - pi), through * pi, through * pf], axis=-1)
 
 
-def casualties(injury_events, fatal_events, injured_extra_mean, killed_extra_mean, injured_in_fatal_mean, rng):
+def overdispersed_count(events, mean, dispersion, rng):
+    """Sum over ``events`` attacks of per-attack counts with mean ``mean`` and negative-binomial
+    dispersion ``dispersion`` (k): variance ``mean + mean**2 / k`` per attack.
+
+    Drawn as a gamma-Poisson mixture, ``Poisson(Gamma(events * k, mean / k))``: the sum of
+    ``n`` independent NB(k, mean) counts is NB(n k, n mean), so counts of events give the
+    same law as attack-by-attack draws.  ``k`` large tends to the Poisson law; small ``k``
+    makes most attacks hurt few and a rare attack hurt many (the casualty counts of
+    terrorist and insurgent attacks are heavy-tailed: Clauset, Young and Gleditsch 2007).
+    """
+    n = np.asarray(events, dtype=float)
+    k = np.asarray(dispersion, dtype=float)
+    rate = rng.gamma(n * k, np.asarray(mean, dtype=float) / k)
+    return rng.poisson(rate)
+
+
+def casualties(injury_events, fatal_events, injured_extra_mean, killed_extra_mean, injured_in_fatal_mean,
+               injury_dispersion, rng):
     """US casualties from counts of casualty-producing and fatal attacks.
 
-    Each injuring attack injures ``1 + Poisson(injured_extra_mean)``; each fatal
+    Each injuring attack injures ``1 + NB(injured_extra_mean, k)``; each fatal
     attack kills ``1 + Poisson(killed_extra_mean)`` and injures
-    ``Poisson(injured_in_fatal_mean)``.  Sums of independent Poisson draws are
-    drawn as one Poisson, so counts of events give the same law as event-by-event
-    draws.  Returns (injured, killed) with the broadcast shape of the inputs.
+    ``NB(injured_in_fatal_mean, k)`` (:func:`overdispersed_count`, ``k =
+    injury_dispersion``): a non-fatal attack that injures dozens is possible
+    (the Pentagon's counts of 2023-24 include such attacks), most injure one or
+    two.  Returns (injured, killed) with the broadcast shape of the inputs.
     """
     i = np.asarray(injury_events)
     f = np.asarray(fatal_events)
-    injured = i + rng.poisson(i * injured_extra_mean + f * injured_in_fatal_mean)
+    injured = (i + overdispersed_count(i, injured_extra_mean, injury_dispersion, rng)
+               + overdispersed_count(f, injured_in_fatal_mean, injury_dispersion, rng))
     killed = f + rng.poisson(f * killed_extra_mean)
     return injured.astype(np.int64), killed.astype(np.int64)
+
+
+def delayed_diagnoses(injured, injury_events, delayed_share, rng):
+    """Injured diagnosed days later (traumatic brain injuries): ``Binomial(injured - events, share)``.
+
+    The first injured of each injuring attack is reported at once (the attack is
+    known to have injured); each other injured person is diagnosed later with
+    chance ``delayed_share`` (the Pentagon's 2023-24 totals grew by such
+    diagnoses after the attacks).  Returns the delayed part; the rest is immediate.
+    """
+    extra = np.maximum(np.asarray(injured, dtype=np.int64) - np.asarray(injury_events, dtype=np.int64), 0)
+    return rng.binomial(extra, delayed_share).astype(np.int64)
 
 
 # --------------------------------------------------------------------------- US doctrine
@@ -309,12 +340,28 @@ def munitions_used(targets, munitions_per_target, rng):
     return (targets * whole).astype(np.int64) + rng.binomial(targets, munitions_per_target - whole)
 
 
-def credibility_gain(credibility, targets, gain):
-    """US deterrent credibility after a strike of ``targets`` aimpoints (applied per strike).
+def relative_dose(targets, dose_memory, dose_scale):
+    """Size of a strike relative to what came before: ``rho = targets / (dose_scale + M)``.
 
-    ``C + gain * (1 - C) * min(1, targets / 10)``: saturating in both.
+    ``M`` is the leaky memory of aimpoints struck before (fading with credibility's
+    half-life) and ``dose_scale`` the aimpoints that are a "large" first strike: a strike
+    is judged against the recent norm, so a campaign after a quiet period is a big
+    dose and the same campaign repeated is a smaller one (cumulative deterrence:
+    Almog 2004; Rid 2012, *J. Strategic Studies* 35:124).
     """
-    return credibility + gain * (1.0 - credibility) * np.minimum(1.0, np.asarray(targets) / 10.0)
+    return np.asarray(targets, dtype=float) / (np.asarray(dose_scale, dtype=float) + np.asarray(dose_memory, dtype=float))
+
+
+def credibility_gain(credibility, rho, gain, hill):
+    """US deterrent credibility after a strike of relative dose ``rho`` (:func:`relative_dose`).
+
+    ``C + gain * (1 - C) * rho**h / (1 + rho**h)``: a Hill dose-response (the
+    sigmoid of pharmacology, used for the effect of force size on deterrence in
+    Huth 1988's logit models), saturating in credibility and in dose; ``h`` sets how
+    sharply a strike above the norm ("massive") outdoes one below it.
+    """
+    r = np.power(np.maximum(np.asarray(rho, dtype=float), 0.0), hill)
+    return credibility + gain * (1.0 - credibility) * r / (1.0 + r)
 
 
 # --------------------------------------------------------------------------- capability and Iran
@@ -388,6 +435,17 @@ def ladder_rung(days_since, exchanges_in_memory, harassment_days, memory_days, w
 def revenge_added(aimpoints, militants, per_target, per_militant):
     """Provocation: revenge motive a group gains from strikes on it (aimpoints hit, members killed)."""
     return per_target * aimpoints + per_militant * militants
+
+
+def tempo_added(militants_killed, irgc_killed, per_militant, per_irgc):
+    """Regional tension the exchange builds itself (rising tempo): militants and IRGC members killed.
+
+    Added to the scenario's tension series in ``attack_intensity`` and decaying with its own
+    half-life, it closes a loop -- attacks, strikes, deaths, more tension, more attacks -- so a run
+    can accelerate towards a crisis as well as calm down (escalation spirals: Jervis 1976; in
+    insurgency data, violence begets violence: Braithwaite and Johnson 2012, Iraq IED clusters).
+    """
+    return per_militant * np.asarray(militants_killed, dtype=float) + per_irgc * np.asarray(irgc_killed, dtype=float)
 
 
 def domestic_added(injured, killed, per_injured, per_killed):

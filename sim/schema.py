@@ -255,6 +255,12 @@ class AttackProcess(Strict):
     stock_half_saturation: float = param(15.0, "Weapons held at which launch capacity is half its maximum", unit="weapons", gt=0, le=1000, plausible=(5.0, 40.0), why=GUESS_RANGE)
     command_floor: float = param(0.35, "Share of launch coordination left with all command-and-control destroyed", ge=0, le=1, plausible=(0.1, 0.7), why=DEGRADE)
     intelligence_floor: float = param(0.5, "Share of accuracy left with all intelligence centres destroyed", ge=0, le=1, plausible=(0.2, 0.8), why=DEGRADE)
+    tempo_per_militant_killed: float = param(0.005, "Regional tension built per militant killed by US strikes (rising tempo)", unit="1/person", ge=0, le=1, plausible=(0.0, 0.02), why="funerals and calls for revenge spread beyond the group struck (e.g. after the 4 Jan 2024 Baghdad strike); from no effect to a campaign's dead (~40) adding most of the Gaza-war tension level (reasoning)")
+    tempo_per_irgc_killed: float = param(0.03, "Regional tension built per IRGC member killed by US strikes (rising tempo)", unit="1/person", ge=0, le=1, plausible=(0.0, 0.1), why="killing a sponsor's officers is an outside event that raises the region's temperature more than a militant's death (reasoning; cf. the Soleimani strike of January 2020)")
+    tempo_half_life_days: float = param(60.0, "Half-life of the tension built by the exchange itself", unit="days", gt=0, le=365, plausible=(20.0, 120.0), why=MEMORY)
+    injury_dispersion: float = param(0.5, "Negative-binomial dispersion k of the injured per attack (variance mean + mean^2/k; large k = Poisson)", ge=0.01, le=1000, plausible=(0.2, 2.0), why="casualties per attack are heavy-tailed (Clauset, Young and Gleditsch 2007, J. Conflict Resolut. 51:58); 2023-24: most attacks injured none or a few, a handful injured dozens (seed 000, Jordan: 40+ injured); k of 0.2-2 spans strong to mild overdispersion")
+    diagnosis_delayed_share: float = param(0.4, "Share of an attack's injured beyond the first who are diagnosed days later (traumatic brain injuries)", unit="probability", ge=0, le=1, plausible=(0.2, 0.7), why="Pentagon counts of early 2024: most of the ~180 injured were traumatic brain injuries, many diagnosed after the attack; the share reported late is not published")
+    diagnosis_delay_days: int = param(5, "Days from an attack to the report of its injuries diagnosed late", unit="days", ge=0, le=60, plausible=(2, 14), why="TBI symptoms are screened for over days after a blast; reports of 2023-24 added injuries a few days to two weeks after the attacks (reasoning)")
     max_rate: float = param(12.0, "Cap on one group's intensity", unit="attacks/day", gt=0, le=100, plausible=(6.0, 24.0), why="a cap, not a rate: a group's busiest days are a handful of attacks; half to double the default (reasoning)")
 
 
@@ -408,6 +414,28 @@ class DirectResponse(Strict):
     munitions_per_target: float = lever(1.5, "Precision munitions per aimpoint", unit="munitions/target", ge=1, le=5, plausible=(1.0, 2.5), why=MUNITIONS)
 
 
+LEADERS = ("US strikes in Baghdad killed a Harakat al-Nujaba commander on 4 Jan 2024 and a Kataib Hezbollah "
+           "commander on 7 Feb 2024 (public record): two in about four months of attacks")
+
+
+class Leadership(Strict):
+    """Leadership strikes (issue 11 item 5): targeted killings of militia commanders."""
+
+    probability: float = lever(0.0, "Chance that a group whose attacks hurt US personnel today is marked for a strike on one of its commanders (0 = never)", unit="probability", ge=0, le=1, plausible=(0.0, 0.5), why=LEADERS + "; from never to every other casualty attack")
+    delay_days: int = lever(7, "Days from the marking to the strike (finding and fixing the target)", unit="days", ge=0, le=60, plausible=(2, 30), why=LEADERS + ": the 7 Feb strike came ten days after the Tower 22 attack")
+    revenge_per_leader: float = param(0.6, "Revenge added to the group per commander killed", ge=0, le=5, plausible=(0.2, 1.5), why="the groups vowed revenge after each killing (public record); ten to thirty militants' worth of revenge (reasoning)")
+    disruption: float = param(0.3, "Share of the group's attack intensity lost while its command is disrupted", ge=0, le=1, plausible=(0.0, 0.6), why="decapitation studies disagree (Jordan 2009: little effect on religious groups; Johnston 2012: less violence): from none to a large, short loss")
+    disruption_days: int = param(14, "Days the command stays disrupted", unit="days", ge=0, le=365, plausible=(0, 60), why="a successor is named within days to weeks (reasoning)")
+    host_per_strike: float = param(0.1, "Host-government pressure added per leadership strike", ge=0, le=1, plausible=(0.02, 0.3), why="the Iraqi government condemned the Baghdad killings and called for the coalition's exit (public record)")
+
+
+class SelfDefence(Strict):
+    """Self-defence strikes on launch teams (issue 11 item 5)."""
+
+    probability: float = lever(0.0, "Chance that a militia attack brings a strike on its launch team the same day (0 = never)", unit="probability", ge=0, le=1, plausible=(0.0, 0.1), why="US aircraft struck a launch team near Abu Ghraib after the Ain al-Asad attack of 20 Nov 2023 (public record): rare against more than a hundred attacks; up to one attack in ten")
+    militants_per_strike: float = param(1.5, "Mean militants killed by a strike on a launch team", unit="people", ge=0, le=20, plausible=(0.5, 4.0), why="launch teams are a few people; the Nov 2023 strike reportedly killed several (reasoning)")
+
+
 class Doctrine(Strict):
     triggers: Triggers = Field(default_factory=Triggers)
     proportionate: Proportionate = Field(default_factory=Proportionate)
@@ -416,11 +444,15 @@ class Doctrine(Strict):
     scope: Scope = Field(default_factory=Scope)
     precision: Precision = Field(default_factory=Precision)
     direct_response: DirectResponse = Field(default_factory=DirectResponse)
+    leadership: Leadership = Field(default_factory=Leadership)
+    self_defence: SelfDefence = Field(default_factory=SelfDefence)
 
 
 class US(Strict):
     doctrine: Doctrine = Field(default_factory=Doctrine)
-    credibility_gain: float = param(0.25, "US credibility gained per strike of 10 or more aimpoints (less for smaller strikes; saturating)", ge=0, le=1, plausible=(0.05, 0.5), why=GUESS_RANGE)
+    credibility_gain: float = param(0.25, "Most US credibility a strike can add (the share of the gap to full credibility, at a very large relative dose)", ge=0, le=1, plausible=(0.05, 0.5), why=GUESS_RANGE)
+    credibility_dose_scale: float = param(20.0, "Aimpoints of a strike that, with no strike before, gives half the largest credibility gain", unit="targets", ge=1, le=1000, plausible=(5.0, 60.0), why="seeds 000 and 002: a 3-facility strike (a few aimpoints) and an 85-target campaign bracket what the parties saw as limited and massive; half effect between them")
+    credibility_dose_hill: float = param(1.0, "Steepness (Hill exponent) of credibility's dose-response in the relative dose", ge=0.1, le=5, plausible=(0.5, 2.0), why="deterrence studies find effects of the size of force shown but not its shape (Huth 1988; Rid 2012): from concave to sigmoid")
     credibility_half_life_days: float = param(30.0, "Half-life of US deterrent credibility", unit="days", gt=0, le=365, plausible=(10.0, 90.0), why=MEMORY)
     domestic_per_injured: float = param(0.02, "Domestic pressure added per US injured", unit="1/person", ge=0, le=1, plausible=(0.005, 0.05), why=GUESS_RANGE)
     domestic_per_killed: float = param(0.3, "Domestic pressure added per US killed", unit="1/person", ge=0, le=5, plausible=(0.1, 0.8), why="seed 000: three US deaths (Jordan) brought the largest response of the period")
@@ -474,6 +506,36 @@ class Iran(Strict):
         return self
 
 
+# --------------------------------------------------------------------------- stand-downs
+
+
+KH2024 = ("Kataib Hezbollah announced a suspension of its attacks on US forces on 30 Jan 2024, two days after the "
+          "Tower 22 attack and before the US campaign of 2 Feb; attacks on US forces in Iraq and Syria then stayed "
+          "rare for months (public record)")
+TRUCE2020 = ("the Iraqi factions' conditional truce of Oct 2020 held about five weeks before rockets hit Baghdad "
+             "again; the 2024 pause lasted months: from weeks to about half a year (public record)")
+
+
+class StandDown(Strict):
+    """Stand-down decisions (issue 11 item 1): Iran or a group's leadership orders attacks on US forces stopped.
+
+    An order is a discrete, announced decision taken when an alarm crosses a threshold; each group
+    obeys an Iranian order by its alignment, less so the more revenge and grievance it carries; a
+    stand-down ends by a daily hazard or is broken by a new grievance (a leader or militants killed).
+    """
+
+    enabled: bool = param(True, "Iran and the groups' leaderships may order stand-downs", unit="", why=EITHER)
+    iran_threshold: float = param(1.0, "Iran's alarm (war risk + host weight x host pressure) at which it orders every group to stand down", ge=0, le=20, plausible=(0.5, 2.5), why=KH2024 + "; Iran was reported to have pressed the groups after the US deaths, whose war-risk weight (0.35 per death) puts three deaths near 1")
+    host_weight: float = param(1.0, "Weight of host-government pressure (0-1 index) in Iran's and the leaders' alarm", ge=0, le=10, plausible=(0.0, 2.0), why="the 2024 suspension was explained by not wishing to embarrass the Iraqi government; how much that weighs is unknown, from none to double (reasoning)")
+    leader_threshold: float = param(0.8, "A group leadership's alarm at which it orders its own stand-down", ge=0, le=20, plausible=(0.4, 2.0), why=KH2024 + ": the group behind the deaths stood down on its own announcement")
+    alarm_per_fatal_attack: float = param(2.5, "Alarm added to a group's leadership per fatal attack it made (it expects the US answer), times (1 - risk tolerance)", ge=0, le=20, plausible=(1.0, 5.0), why=KH2024 + ": one fatal attack sufficed for the group behind it")
+    alarm_half_life_days: float = param(14.0, "Half-life of a leadership's alarm", unit="days", gt=0, le=365, plausible=(5.0, 45.0), why=MEMORY)
+    mean_days: float = param(60.0, "Mean length of a stand-down (its daily end hazard is 1 / mean_days)", unit="days", gt=0, le=1000, plausible=(21.0, 180.0), why=TRUCE2020)
+    residual: float = param(0.05, "Share of its attack intensity a group keeps while standing down (splinter cells, cover names)", ge=0, le=1, plausible=(0.0, 0.2), why="attacks on US forces nearly stopped after the 2024 suspension, with a few claimed by other names (public record); from none to a fifth")
+    obedience_grievance_weight: float = param(0.5, "How revenge plus grievance lower a group's chance to obey Iran's order (chance = alignment x exp(-w x (revenge + grievance)))", ge=0, le=10, plausible=(0.0, 2.0), why="in 2024 Harakat al-Nujaba said it would keep attacking while Kataib Hezbollah stood down: obedience was partial; how grievance bends it is unknown (reasoning)")
+    break_revenge: float = param(0.3, "Revenge added to a standing-down group in one day that breaks its stand-down (a new grievance)", ge=0, le=20, plausible=(0.1, 1.0), why="a leader killed ends a pause (the US strike of 7 Feb 2024 killed a Kataib Hezbollah commander, and the groups vowed revenge); how large a blow it takes is unknown (reasoning)")
+
+
 # --------------------------------------------------------------------------- ladder and shocks
 
 
@@ -523,6 +585,7 @@ class Scenario(Strict):
     us: US = Field(default_factory=US)
     iran: Iran = Field(default_factory=Iran)
     ladder: Ladder = Field(default_factory=Ladder)
+    standdown: StandDown = Field(default_factory=StandDown)
     shocks: list[Shock] = Field(default_factory=list, max_length=1000, json_schema_extra={
         "unit": "", "role": "uncertainty", "why": "scripted events, not a number: no range (sweeps cannot vary them)"})
 

@@ -181,7 +181,9 @@ def block_horizon(ts: pd.DataFrame, days: int) -> pd.DataFrame:
     """The horizon table of one block, as :func:`sim.outcomes.horizon_table` gives it, computed on the block's
     (replicates x days) arrays through :func:`sim.outcomes.from_accumulated` when every replicate has every
     day (as both engines give it), else by ``horizon_table``."""
-    from sim.outcomes import from_accumulated, horizon_table
+    from sim.aftermath import NAMES as AFTERMATH
+    from sim.aftermath import from_arrays
+    from sim.outcomes import LONGEST, from_accumulated, horizon_table, longest_run
 
     reps, rem = divmod(len(ts), days)
     day = ts["day"].to_numpy()
@@ -192,9 +194,20 @@ def block_horizon(ts: pd.DataFrame, days: int) -> pd.DataFrame:
     def wide(column: str) -> np.ndarray:
         return ts[column].to_numpy().reshape(reps, days)
 
+
     def first_day(column: str) -> np.ndarray:
         hit = wide(column) > 0
         return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
 
+    after: dict[str, np.ndarray] = {}
+
+    def last(column: str) -> np.ndarray:  # the value on the last day, a LongestRun's or an aftermath value
+        if column.startswith(LONGEST):
+            return longest_run(wide(column[len(LONGEST):]) > 0)
+        if column in AFTERMATH:  # what follows the first major campaign (sim.aftermath), computed once
+            after.update(after or from_arrays(wide("attacks"), wide("targets_struck")))
+            return after[column]
+        return wide(column)[:, -1]
+
     return from_accumulated(ts["replicate"].to_numpy()[::days].copy(), _Lazy(lambda c: wide(c).sum(axis=1)),
-                            _Lazy(lambda c: wide(c)[:, -1]), _Lazy(first_day))
+                            _Lazy(last), _Lazy(first_day))

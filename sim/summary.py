@@ -7,6 +7,8 @@ registry outcome appears by its kind --
   :data:`~sim.outcomes.QUANTILES` over replicates, under ``outcomes``;
 * ``probability`` outcomes (``reached_<rung>``): the share of replicates where it
   is true, under ``rung_probability`` by rung name (``calm`` is always 1);
+* other ``probability`` outcomes (e.g. ``no_death_by_first_figure``): the share of
+  replicates where it is true, under ``probabilities`` by outcome name;
 * ``event`` outcomes (``first_fatal_day``): the share of replicates where the
   event happened by the horizon, and the percentiles of its day and date over
   those replicates, under the outcome's name.
@@ -28,7 +30,8 @@ __all__ = ["COMPARED_STATISTICS", "comparison_table", "format_comparison", "rung
 
 VALUES = tuple(o for o in OUTCOMES if o.kind == "value")
 EVENTS = tuple(o for o in OUTCOMES if o.kind == "event")
-REACHED = tuple(o for o in OUTCOMES if o.kind == "probability")
+REACHED = tuple(o for o in OUTCOMES if o.kind == "probability" and o.name.startswith("reached_"))
+PROBABILITIES = tuple(o for o in OUTCOMES if o.kind == "probability" and o not in REACHED)
 assert [o.reduce.threshold for o in REACHED] == list(range(1, len(RUNG_NAMES)))  # type: ignore[attr-defined]
 
 COMPARED_STATISTICS = ("p5", "p50", "p95")
@@ -65,6 +68,8 @@ def summarize_horizon(values: pd.DataFrame, start_date: dt.date) -> dict[str, An
     summary: dict[str, Any] = {
         "outcomes": {o.name: {"label": o.label, "unit": o.unit, **percentiles(values[o.name])} for o in VALUES},
         "rung_probability": rung_probabilities(values),
+        "probabilities": {o.name: {"label": o.label, "probability": float(values[o.name].mean())}
+                          for o in PROBABILITIES},
     }
     for o in EVENTS:
         summary[o.name] = {"label": o.label, **_event_summary(values[o.name], start_date)}
@@ -72,6 +77,7 @@ def summarize_horizon(values: pd.DataFrame, start_date: dt.date) -> dict[str, An
         "outcomes": "value at the horizon per replicate (see the outcome list in the README); "
                     "mean and percentiles over replicates",
         "rung_probability": "share of replicates whose highest rung by the horizon is at least this rung",
+        "probabilities": "share of replicates where the outcome is true (see the outcome list in the README)",
         **{o.name: f"{o.description}: probability that it happens by the horizon, and percentiles over the "
                    "replicates where it does" for o in EVENTS},
     }
@@ -99,6 +105,11 @@ def comparison_table(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
     for o in EVENTS:
         row = {"outcome": o.name, "statistic": "probability"}
         row.update({name: s.get(o.name, {}).get("probability") for name, s in zip(names, summaries)})
+        rows.append(row)
+    for o in PROBABILITIES:
+        row = {"outcome": o.name, "statistic": "probability"}
+        row.update({name: s.get("probabilities", {}).get(o.name, {}).get("probability")
+                    for name, s in zip(names, summaries)})
         rows.append(row)
     for o in REACHED:
         row = {"outcome": o.name, "statistic": "probability"}

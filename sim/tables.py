@@ -75,6 +75,8 @@ COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "tension": ("index 0-1", "Regional tension that day, 0 (calm) to 1 (extreme)"),
     "rung": ("rung", "Rung of the escalation ladder that day (names in ladder order, calm = 0)"),
     "max_rung": ("rung", "Highest rung reached so far in the run (names in ladder order, calm = 0)"),
+    "standdowns": ("stand-downs", "Militia groups that began a stand-down that day (docs/ODD.md 7.11)"),
+    "groups_stood_down": ("groups", "Militia groups standing down at the end of that day"),
 }
 """Unit and description of each column of the per-day table (``capacity_<group>``: see :func:`column_doc`)."""
 
@@ -83,7 +85,8 @@ EVENT_DOCS: dict[str, tuple[str, str]] = {
     "day": ("day", "Day of the run of the event"),
     "date": ("date", "Calendar date of the event"),
     "actor": ("", "Who acted: a militia group id, US, Iran, scenario (a scripted shock) or ladder (a rung change)"),
-    "kind": ("", "attack, scripted_attack, order, a strike label, direct_attack, shock or rung"),
+    "kind": ("", "attack, scripted_attack, order, a strike label, direct_attack, shock, rung, standdown_order, "
+                 "standdown, standdown_end, self_defence or leadership"),
     "target": ("", "The base attacked, the facility or owners struck, or the new rung"),
     "outcome": ("", "Result: attack outcome, struck/destroyed/damaged/no_target, scheduled, up/down"),
     "weapon": ("", "Weapon used (attacks)"),

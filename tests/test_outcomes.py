@@ -25,7 +25,7 @@ def _table() -> pd.DataFrame:
         for d in range(3):
             row = {c: 0 for c in ("attacks", "us_injured", "us_strikes", "targets_struck", "munitions",
                                   "militants_killed", "irgc_killed", "civilian_harm", "targets_in_iran",
-                                  "iran_direct_attacks")}
+                                  "iran_direct_attacks", "standdowns", "groups_stood_down")}
             row.update(replicate=rep, day=d, date=dt.date(2024, 1, 1 + d), us_killed=killed[d],
                        cumulative_attacks=cum[d], rung=rung[d], max_rung=max(rung[: d + 1]),
                        militia_capacity=cap[d], us_injured=d)
@@ -44,6 +44,24 @@ def test_reductions_give_known_answers():
     assert h["reached_harassment"].tolist() == [True, True]  # AtLeast
     assert h["reached_fatal_attacks"].tolist() == [True, False]
     assert h["reached_major_campaign"].tolist() == [False, False]
+
+
+def test_no_death_by_the_first_seed_figure_known_answer_and_window_from_the_seeds():
+    from sim.outcomes import FIRST_FIGURE_DAYS, NoneWithin
+    from sim.seeds import load_targets
+
+    first = min(load_targets(), key=lambda t: t.end or t.date)  # the earliest seed figure (100+ by 26 Dec 2023)
+    assert first.statistic == "cumulative_attacks"
+    assert FIRST_FIGURE_DAYS == ((first.end or first.date) - dt.date(2023, 10, 17)).days
+    h = horizon_table(_table()).set_index("replicate")
+    assert h["no_death_by_first_figure"].tolist() == [False, True]  # a death on day 1; none at all
+    ts = _table()
+    ts.loc[(ts["replicate"] == 1) & (ts["day"] == 2), "us_killed"] = 1  # a death on day 2
+    by_rep = ts.groupby("replicate")
+    assert NoneWithin("us_killed", 1).of_table(ts, by_rep).tolist() == [False, True]  # day 2 is after 0-1
+    assert NoneWithin("us_killed", 2).of_table(ts, by_rep).tolist() == [False, False]
+    assert NoneWithin("us_killed", 1).of_accumulated({}, {}, {"us_killed": np.array([1, 2, -1])}).tolist() == [
+        False, True, True]
 
 
 def test_table_has_every_outcome_with_its_dtype_and_names_are_unique():

@@ -84,13 +84,35 @@ def test_outcome_probabilities_known_answer():
 
 
 def test_casualties_counts():
-    inj, kil = rules.casualties(np.array([1, 0]), np.array([0, 2]), 0.0, 0.0, 0.0, rng())
+    inj, kil = rules.casualties(np.array([1, 0]), np.array([0, 2]), 0.0, 0.0, 0.0, 0.5, rng())
     assert_array_equal(inj, [1, 0])
     assert_array_equal(kil, [0, 2])
-    inj, kil = rules.casualties(2000, 0, 1.5, 0.0, 0.0, rng())
-    assert 2000 + 2800 < inj < 2000 + 3200  # 2000 events, each 1 + Poisson(1.5)
-    inj, kil = rules.casualties(0, 1000, 0.0, 1.0, 10.0, rng())
+    inj, kil = rules.casualties(2000, 0, 1.5, 0.0, 0.0, 1000.0, rng())
+    assert 2000 + 2800 < inj < 2000 + 3200  # 2000 events, each 1 + about Poisson(1.5) when k is large
+    inj, kil = rules.casualties(0, 1000, 0.0, 1.0, 10.0, 1000.0, rng())
     assert 1900 < kil < 2100 and 9500 < inj < 10500
+
+
+def test_injured_per_attack_are_overdispersed():
+    """Known answer: NB(mean m, k) has variance m + m^2/k; one attack in a few hundred injures 20 or more."""
+    m, k = 1.5, 0.3
+    extra = rules.overdispersed_count(np.ones(200_000), m, k, rng()).astype(float)
+    assert abs(extra.mean() - m) < 0.03
+    assert abs(extra.var() - (m + m * m / k)) / (m + m * m / k) < 0.05
+    assert 0.002 < (extra >= 20).mean() < 0.02  # a mass-casualty, non-fatal attack is possible
+    assert (rules.overdispersed_count(np.ones(200_000), m, 1000.0, rng()) >= 20).mean() == 0  # Poisson: never
+    # counts of events give the law of attack-by-attack draws (sum of n NB(k) is NB(n k))
+    summed = rules.overdispersed_count(np.full(50_000, 4), m, k, rng()).astype(float)
+    assert abs(summed.mean() - 4 * m) < 0.1 and abs(summed.var() - 4 * (m + m * m / k)) / (4 * (m + m * m / k)) < 0.06
+    assert (rules.overdispersed_count(np.zeros(10), m, k, rng()) == 0).all()
+
+
+def test_delayed_diagnoses_spare_the_first_injured_of_each_attack():
+    late = rules.delayed_diagnoses(np.array([1, 5, 0, 40]), np.array([1, 1, 0, 0]), 1.0, rng())
+    assert_array_equal(late, [0, 4, 0, 40])  # share 1: everyone beyond the first of an injuring attack
+    assert (rules.delayed_diagnoses(np.array([7, 30]), np.array([1, 0]), 0.0, rng()) == 0).all()
+    late = rules.delayed_diagnoses(np.full(10_000, 11), np.ones(10_000, dtype=int), 0.4, rng())
+    assert abs(late.mean() - 4.0) < 0.1
 
 
 def test_approval_probability():
@@ -196,10 +218,17 @@ def test_munitions_used():
     assert many.min() >= 85
 
 
-def test_credibility_gain():
-    assert_allclose(rules.credibility_gain(0.0, 10, 0.5), 0.5)
-    assert_allclose(rules.credibility_gain(0.0, 5, 0.5), 0.25)
-    assert_allclose(rules.credibility_gain(0.5, 100, 0.5), 0.75)
+def test_credibility_gain_is_a_dose_response_in_the_relative_dose():
+    assert_allclose(rules.relative_dose(85, 0.0, 20.0), 4.25)
+    assert_allclose(rules.relative_dose(85, 85.0, 20.0), 85 / 105)  # the same campaign again is a smaller dose
+    assert_allclose(rules.credibility_gain(0.0, 1.0, 0.5, 1.0), 0.25)  # half the gain at rho = 1
+    assert_allclose(rules.credibility_gain(0.5, 3.0, 0.5, 1.0), 0.5 + 0.25 * 0.75)
+    assert_allclose(rules.credibility_gain(0.0, 0.0, 0.5, 2.0), 0.0)
+    big = rules.credibility_gain(0.0, rules.relative_dose(85, 0.0, 20.0), 0.25, 1.0)
+    small = rules.credibility_gain(0.0, rules.relative_dose(6, 0.0, 20.0), 0.25, 1.0)
+    assert big > 2.5 * small  # a massive campaign and a 3-facility strike (6 aimpoints) differ
+    steep = rules.credibility_gain(0.0, rules.relative_dose([6, 85], 0.0, 20.0), 0.25, 2.0)
+    assert steep[1] / steep[0] > big / small  # a steeper dose-response widens the gap
 
 
 def test_health_and_storage_loss():

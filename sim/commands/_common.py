@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import logging
 import shutil
-import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from sim.engines import ENGINE_CHOICES, get_engine, prepare_with_source
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
     from sim.schema import Scenario
 

@@ -4,12 +4,15 @@
 follows with its agents (see :mod:`sim.model`):
 
 0. :func:`start_day` -- the day's drivers from the compiled series; day counts reset;
-   the exchange that left the ladder's memory is dropped;
+   the exchange that left the ladder's memory is dropped; injuries diagnosed late
+   (``rules.delayed_diagnoses``) and due today are reported;
 1. :func:`apply_shocks` -- scripted events of the day, forced in every replicate;
 2. :func:`.iran.iran_step`;
 3. :func:`.militia.militia_attacks`;
 4. :func:`.us.us_decide`;
 5. :func:`.us.us_act` (strikes: :func:`.strike.strike`);
+5a. :func:`.options.us_options` -- self-defence and leadership strikes;
+5b. :func:`.standdown.standdown_step` -- stand-down orders, ends, breaks, obedience;
 6. :func:`end_of_day` -- ``rules.hawkes_excitation``, decay of revenge, grievance,
    credibility, pressures, war risk and hostility (the compiled retention
    factors), ``rules.leaky`` recent attacks, the ladder (``rules.ladder_rung``).
@@ -27,6 +30,8 @@ from .iran import iran_direct_attack, iran_step
 from .militia import militia_attacks, record_scripted_attack
 from .params import col
 from .state import State
+from .options import us_options
+from .standdown import standdown_step
 from .strike import strike
 from .us import us_act, us_decide
 
@@ -46,6 +51,7 @@ def start_day(st: State) -> bool:
     st.counts.fill(0)
     st.gcounts.fill(0)
     st.iran_direct_today.fill(False)
+    st.iran_ordered_today.fill(False)
     st.prop_order_facilities.fill(0)
     st.campaign_order_targets.fill(0)
     slot = d % st.mem  # day d - memory leaves the ladder's window
@@ -53,6 +59,7 @@ def start_day(st: State) -> bool:
     if old.any():
         st.exch_in_memory -= old
         old.fill(0)
+    st.report_diagnoses()
     return True
 
 
@@ -92,8 +99,10 @@ def end_of_day(st: State) -> None:
                                             col(ret["excitation"]))
     st.revenge *= col(ret["revenge"])
     st.grievance *= col(ret["grievance"])
+    st.tempo *= ret["tempo"]
     st.recent_attacks = rules.leaky(st.recent_attacks, st.g_attacks, ret["recent"])
     st.credibility *= ret["credibility"]
+    st.dose_memory *= ret["credibility"]
     st.domestic *= ret["domestic"]
     st.host_endogenous *= ret["host"]
     st.war_risk *= ret["war_risk"]
@@ -118,6 +127,8 @@ def run_day(st: State) -> bool:
     militia_attacks(st)
     us_decide(st)
     us_act(st)
+    us_options(st)
+    standdown_step(st)
     end_of_day(st)
     return True
 

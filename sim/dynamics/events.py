@@ -19,6 +19,8 @@ Rows by ``kind``:
   ``irgc_killed``, ``civilian_harm``, ``in_iran``;
 * ``order`` -- ``target`` proportionate or campaign, ``facilities``/``aimpoints``
   ordered, ``due_day``;
+* ``diagnosis`` -- injuries diagnosed late (``rules.delayed_diagnoses``), reported
+  on their report day: ``injured``;
 * ``shock``, ``scripted_attack``, ``direct_attack`` (``launches`` = missiles) and
   ``rung`` (``target`` the new rung, ``previous`` the old one).
 """

@@ -83,7 +83,12 @@ def iran_direct_attack(st: State, idx: np.ndarray, base: int | None = None, inju
                                             pick(p.p_fatal, r, m), 1.0)
         counts = rng.multinomial(missiles, probs)
         inj, kil = rules.casualties(counts[:, 2], counts[:, 3], pick(p.injured_extra, r, m),
-                                    pick(p.killed_extra, r, m), pick(p.injured_in_fatal, r, m), rng)
+                                    pick(p.killed_extra, r, m), pick(p.injured_in_fatal, r, m),
+                                    at(p.attack.injury_dispersion, r), rng)
+        late = rules.delayed_diagnoses(inj, counts[:, 2], at(p.attack.diagnosis_delayed_share, r), rng)
+        inj = inj - late
+        if late.any():
+            st.defer_injured(idx, late)
         launched, intercepted = missiles, counts[:, 0]
     else:
         inj, kil = np.full(n, injured, dtype=np.int64), np.full(n, killed, dtype=np.int64)

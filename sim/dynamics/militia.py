@@ -7,7 +7,10 @@ drawn as a Poisson total split over weapons by ``mix`` (the same law), capped by
 ``rules.launches``; each launch's base is drawn from ``Compiled.base_probs``
 (``rules.target_base_probabilities``) and its outcome class from
 ``rules.outcome_probabilities`` at its base, weapon and the group's accuracy;
-``rules.casualties`` for the launches that injure or kill.
+``rules.casualties`` for the launches that injure or kill, of whose injured
+``rules.delayed_diagnoses`` are reported only after ``diagnosis_delay_days``
+(:meth:`State.defer_injured`; they add to the US injured of that day, not to
+the militia's injured that trigger a response).
 
 Nothing a group reads changes during this phase, so the groups may be stepped
 together (the ensemble) or one at a time in random order (the Mesa agents).
@@ -19,8 +22,9 @@ import numpy as np
 
 from .. import rules
 from ..schema import OUTCOMES, WEAPONS
-from .params import col, pick
+from .params import at, col, pick
 from .sampling import alias_draw, poisson_nonzero
+from .standdown import intensity_factor
 from .state import State
 
 _WEAPON_NAMES = np.asarray(WEAPONS, dtype=object)
@@ -35,11 +39,12 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     R, Gs, W = st.R, gsel.size, len(WEAPONS)
     cap, coord, acc = st.capability(groups)
     lam = rules.attack_intensity(
-        p.base_rate[..., groups], p.motivation[..., groups], st.tension, st.outside,
+        p.base_rate[..., groups], p.motivation[..., groups], (st.tension + st.tempo)[:, None], st.outside,
         st.revenge[:, groups], st.grievance[:, groups], st.excitation[:, groups], cap, coord,
         p.alignment[..., groups], st.restraint[:, None], p.risk_tolerance[..., groups],
         st.credibility[:, None], col(at_.tension_weight), col(at_.outside_pressure_weight), col(at_.revenge_weight),
         col(at_.grievance_weight), col(at_.deterrence_weight), col(at_.max_rate))
+    lam = lam * intensity_factor(st, groups)  # stand-downs and disruption (sim.dynamics.standdown)
     st.intensity[:, groups] = lam
     stock = st.stock_wrg[:, :, groups]  # (W, R, G')
     mix = rules.weapon_mix(stock.transpose(1, 2, 0), c.preference)  # (R, G', W)
@@ -87,8 +92,13 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     if hurt.size:
         wh, oh, rh = w[hurt], o[hurt], r[hurt]
         inj_l, kil_l = rules.casualties(oh == 2, oh == 3, pick(p.injured_extra, rh, wh), pick(p.killed_extra, rh, wh),
-                                        pick(p.injured_in_fatal, rh, wh), rng)
+                                        pick(p.injured_in_fatal, rh, wh), at(at_.injury_dispersion, rh), rng)
+        late_l = rules.delayed_diagnoses(inj_l, oh == 2, at(at_.diagnosis_delayed_share, rh), rng)
+        inj_l = inj_l - late_l  # reported today; the rest after the diagnosis delay
         reps, inv = np.unique(rh, return_inverse=True)
+        late_r = np.bincount(inv, weights=late_l, minlength=reps.size).astype(np.int64)
+        if late_r.any():
+            st.defer_injured(reps, late_r)
         inj_r = np.bincount(inv, weights=inj_l, minlength=reps.size).astype(np.int64)
         kil_r = np.bincount(inv, weights=kil_l, minlength=reps.size).astype(np.int64)
         st.n_militia_injured[reps] += inj_r

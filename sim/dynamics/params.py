@@ -36,7 +36,8 @@ WEAPON_FIELDS = ("interceptable", "p_injury", "p_fatal", "injured_extra_mean", "
 _WEAPON_ATTR = {"injured_extra_mean": "injured_extra", "killed_extra_mean": "killed_extra",
                 "injured_in_fatal_mean": "injured_in_fatal"}
 BASE_FIELDS = ("air_defence",)
-DOCTRINE_BLOCKS = ("triggers", "proportionate", "campaign", "preemption", "scope", "precision", "direct_response")
+DOCTRINE_BLOCKS = ("triggers", "proportionate", "campaign", "preemption", "scope", "precision", "direct_response",
+                   "leadership", "self_defence")
 HALF_LIVES = {
     "militia.attack.excitation_half_life_days": "excitation",
     "militia.attack.revenge_half_life_days": "revenge",
@@ -46,6 +47,7 @@ HALF_LIVES = {
     "us.host_half_life_days": "host",
     "iran.risk_half_life_days": "war_risk",
     "iran.hostility_half_life_days": "hostility",
+    "militia.attack.tempo_half_life_days": "tempo",
 }
 """Half-lives and the retention factor (:attr:`Params.ret`) each one sets."""
 FIXED = ("days", "start_date", "drivers", "shocks", "ladder", "us.doctrine.triggers.window_days",
@@ -98,6 +100,7 @@ class Params:
             setattr(self, name, _block(getattr(doc, name)))
         self.iran = _block(s.iran)
         self.ladder = _block(s.ladder)
+        self.standdown = _block(s.standdown)
         self.base_rate, self.motivation = c.base_rate, c.motivation
         self.alignment, self.risk_tolerance = c.alignment, c.risk_tolerance
         self.interceptable, self.p_injury, self.p_fatal = c.interceptable, c.p_injury, c.p_fatal
@@ -132,7 +135,8 @@ class Params:
         elif parts[0] == "bases":
             self._set_row(parts[2], parts[1], c.base_ids, v)
         else:
-            block = {"militia.attack": self.attack, "us": self.us, "iran": self.iran}.get(".".join(parts[:-1]))
+            block = {"militia.attack": self.attack, "us": self.us, "iran": self.iran,
+                     "standdown": self.standdown}.get(".".join(parts[:-1]))
             if block is None and parts[:2] == ["us", "doctrine"] and len(parts) == 4:
                 block = getattr(self, parts[2])
             block.__dict__[parts[-1]] = v  # type: ignore[union-attr]

@@ -78,6 +78,7 @@ class State:
         self.grievance = np.zeros((R, G))
         self.excitation = np.zeros((R, G))
         self.recent_attacks = np.zeros((R, G))
+        self.tempo = np.zeros(R)  # tension built by the exchange itself (rules.tempo_added), on top of the drivers
         self.intensity = np.zeros((R, G))
         # ---- Iran
         self.restraint = np.array(np.broadcast_to(self.p.iran.restraint_min, (R,)), dtype=float)
@@ -87,9 +88,11 @@ class State:
         self.territory_struck = np.zeros(R, dtype=bool)
         # ---- United States
         self.credibility = np.zeros(R)
+        self.dose_memory = np.zeros(R)  # leaky memory of aimpoints struck, the norm a strike is judged by
         self.domestic = np.zeros(R)
         self.host_endogenous = np.zeros(R)
         self.last_prop_order = np.full(R, NEVER, dtype=np.int64)
+        self.pend_injured = np.zeros((ORDER_RING, R), dtype=np.int64)  # injuries diagnosed late, by report day
         self.pend_targets = np.zeros((ORDER_RING, R), dtype=np.int64)
         self.pend_focus = np.zeros((ORDER_RING, R, G))
         self.pend_direct = np.zeros((ORDER_RING, R), dtype=np.int64)
@@ -97,6 +100,21 @@ class State:
         self.camp_end = np.full(R, -1, dtype=np.int64)
         self.camp_first = np.zeros(R, dtype=np.int64)
         self.camp_focus = np.zeros((R, G))
+        # ---- stand-downs (:mod:`sim.dynamics.standdown`)
+        self.standdowns_on = s.standdown.enabled
+        self.standing_down = np.zeros((R, G), dtype=bool)
+        self.sd_source = np.zeros((R, G), dtype=np.int8)  # who ordered it: 1 Iran, 2 the group's leadership
+        self.sd_start = np.full((R, G), NEVER, dtype=np.int64)
+        self.heat = np.zeros((R, G))  # a leadership's alarm from its own fatal attacks
+        self.leader_alarm_prev = np.zeros((R, G))
+        self.iran_alarm_prev = np.zeros(R)
+        self.iran_ordered_today = np.zeros(R, dtype=bool)
+        self.provoked = np.zeros((R, G))  # revenge added since the last stand-down decisions
+        # ---- doctrine options (:mod:`sim.dynamics.options`)
+        self.leadership_on = bool(np.any(np.asarray(self.p.leadership.probability) > 0))
+        self.self_defence_on = bool(np.any(np.asarray(self.p.self_defence.probability) > 0))
+        self.pend_leader = np.zeros((ORDER_RING, R, G), dtype=bool) if self.leadership_on else None
+        self.disrupted_until = np.full((R, G), NEVER, dtype=np.int64)
         # ---- bases (tallies for display, kept when ``track_bases``)
         B = len(c.base_ids)
         self.base_attacks = np.zeros((R, B), dtype=np.int64)
@@ -175,6 +193,21 @@ class State:
         self.war_risk[idx] += rules.war_risk_added(0, killed, 0, 0.0, at(p.iran.risk_per_us_killed, idx), 0.0)
         self.mark(rules.EV_INJURY, idx[np.asarray(injured) > 0])
         self.mark(rules.EV_FATALITY, idx[np.asarray(killed) > 0])
+
+    def defer_injured(self, idx: np.ndarray, delayed: np.ndarray) -> None:
+        """Injured in replicates ``idx`` (unique) diagnosed late: reported ``diagnosis_delay_days`` from today."""
+        due = (self.day + at(self.p.attack.diagnosis_delay_days, idx)) % ORDER_RING
+        np.add.at(self.pend_injured, (due, idx), delayed)
+
+    def report_diagnoses(self) -> None:
+        """Book today's late diagnoses (phase 0): US injured, pressure and ladder, no trigger of a response."""
+        due = self.pend_injured[self.day % ORDER_RING]
+        if due.any():
+            idx = np.flatnonzero(due)
+            n = due[idx].copy()
+            due.fill(0)
+            self.book_casualties(idx, n, np.zeros_like(n))
+            self.log(idx, actor="US", kind="diagnosis", outcome="injuries", injured=n)
 
     def log(self, idx: np.ndarray, **fields) -> None:
         """Add events (if the log is kept)."""

@@ -5,9 +5,9 @@
 ``rules.munitions_used`` draw what each struck facility suffers; then
 ``rules.health`` and ``rules.stock_after_storage_loss`` (capability lost),
 ``rules.revenge_added`` and ``rules.grievance_added`` (the militias' answer),
-``rules.credibility_gain`` and ``rules.host_added`` (the US side),
-``rules.war_risk_added`` and ``rules.hostility_added`` (Iran's side), and the
-ladder marks.  A day of strikes inside Iran counts as one direct exchange,
+``rules.relative_dose``, ``rules.credibility_gain`` and ``rules.host_added`` (the US side),
+``rules.war_risk_added`` and ``rules.hostility_added`` (Iran's side),
+``rules.tempo_added`` (tension the deaths build), and the ladder marks.  A day of strikes inside Iran counts as one direct exchange,
 however many strikes hit Iran that day.
 """
 
@@ -78,13 +78,18 @@ def strike(st: State, label: Any, idx: np.ndarray, n_targets: Any, per_facility:
     mil_by_owner = np.bincount(owner_e, weights=militants, minlength=n * O).reshape(n, O)
     harm_by_country = np.bincount(rows * len(COUNTRIES) + c.fac_country[cols], weights=harm,
                                   minlength=n * len(COUNTRIES)).reshape(n, len(COUNTRIES))
-    st.revenge[idx] += rules.revenge_added(aim_by_owner[:, :G], mil_by_owner[:, :G], col(at(at_.revenge_per_target, idx)),
-                                           col(at(at_.revenge_per_militant, idx)))
+    added = rules.revenge_added(aim_by_owner[:, :G], mil_by_owner[:, :G], col(at(at_.revenge_per_target, idx)),
+                                col(at(at_.revenge_per_militant, idx)))
+    st.revenge[idx] += added
+    st.provoked[idx] += added  # a new grievance: may break a stand-down (sim.dynamics.standdown)
     st.grievance[idx] += rules.grievance_added(harm_by_country, c.group_country, col(at(at_.grievance_per_harm, idx)))
     in_iran = per_row(a * c.fac_in_iran[cols])
     n_irgc = per_row(irgc)
     abroad = st.abroad[cols]
-    st.credibility[idx] = rules.credibility_gain(st.credibility[idx], total, at(us_p.credibility_gain, idx))
+    rho = rules.relative_dose(total, st.dose_memory[idx], at(us_p.credibility_dose_scale, idx))
+    st.credibility[idx] = rules.credibility_gain(st.credibility[idx], rho, at(us_p.credibility_gain, idx),
+                                                 at(us_p.credibility_dose_hill, idx))
+    st.dose_memory[idx] += total
     st.host_endogenous[idx] += rules.host_added(per_row(harm * abroad), per_row(abroad), at(us_p.host_per_harm, idx),
                                                 at(us_p.host_per_facility, idx))
     st.war_risk[idx] += rules.war_risk_added(total, 0, n_irgc, at(ir_p.risk_per_target, idx), 0.0,
@@ -94,6 +99,8 @@ def strike(st: State, label: Any, idx: np.ndarray, n_targets: Any, per_facility:
     st.irgc_killed_total[idx] += n_irgc
     n_fac = np.bincount(rows, minlength=idx.size)
     mil = per_row(militants)
+    st.tempo[idx] += rules.tempo_added(mil, n_irgc, at(at_.tempo_per_militant_killed, idx),
+                                       at(at_.tempo_per_irgc_killed, idx))
     hm = per_row(harm)
     st.n_us_strikes[idx] += n_fac
     st.n_targets_struck[idx] += total
