@@ -93,15 +93,24 @@ def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-def run_command(n: int, out: Path, figures: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "sim", "run", "baseline", "--replicates", str(n), "--out", str(out), "-q", "--yes"]
-    return cmd + ([] if figures else ["--no-figures"])
+def run_command(n: int, out: Path, figures: bool, block: int | None = None) -> list[str]:
+    """The command; with ``block``, the ensemble engine's seeding block is set to ``block`` replicates first
+    (a quick check that memory stays flat over many blocks; other seeds than the default's)."""
+    args = ["run", "baseline", "--replicates", str(n), "--out", str(out), "-q", "--yes"]
+    args += [] if figures else ["--no-figures"]
+    if block is None:
+        return [sys.executable, "-m", "sim", *args]
+    code = (f"import sys, sim.ensemble; sim.ensemble.BLOCK = {int(block)}; from sim.cli import main; "
+            f"sys.exit(main({args!r}))")
+    return [sys.executable, "-c", code]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 50000, 100000])
     ap.add_argument("--e2e", type=int, default=10000, help="replicates of the end-to-end vs engine comparison")
+    ap.add_argument("--block", type=int, default=None,
+                    help="ensemble block size for the --sizes runs (default: the engine's, 10,000)")
     ap.add_argument("--write", action="store_true", help="write the section into benchmarks/RESULTS.md")
     args = ap.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-outputs-"))
@@ -109,7 +118,7 @@ def main() -> None:
     try:
         for n in args.sizes:
             out = scratch / f"run-{n}"
-            r = timed(run_command(n, out, figures=False))
+            r = timed(run_command(n, out, figures=False, block=args.block))
             r["mb"] = folder_mb(out)
             rows.append((n, r))
             print(f"{n:>7} replicates, no figures: peak {r['rss_mb']:.0f} MB, wall {r['wall']:.1f} s, "
@@ -134,9 +143,11 @@ def main() -> None:
               "included). The 2-core box is shared: the load average (`uptime`, 1/5/15 min) just before each "
               "command is recorded with it. Command (from the repository root):", "",
               "    PYTHONPATH=. python benchmarks/bench_outputs.py --sizes "
-              + " ".join(str(n) for n in args.sizes) + f" --e2e {args.e2e} --write", ""]
+              + " ".join(str(n) for n in args.sizes) + f" --e2e {args.e2e}"
+              + (f" --block {args.block}" if args.block else "") + " --write", ""]
     if rows:
-        lines += ["`escalation run baseline --replicates N --no-figures` (365 days, ensemble engine):", "",
+        lines += ["`escalation run baseline --replicates N --no-figures` (365 days, ensemble engine"
+                  + (f", blocks of {args.block:,} replicates" if args.block else "") + "):", "",
                   "| replicates | peak RSS (MB) | wall (s) | CPU user+sys (s) | files (MB) | load average before |",
                   "|---:|---:|---:|---:|---:|---|"]
         for n, r in rows:

@@ -125,6 +125,7 @@ def compute(spec: FindingsSpec, *, quick: bool = False, figures: Path | None = N
     from sim.plots import STYLE, FIGURES, RunData, save
 
     q_sizes = spec.quick if quick else None
+    dpi = 50 if quick else 150  # a quick draft's figures only need to exist
     replicates = spec.quick.replicates if quick else spec.replicates
     days = (spec.quick.days or spec.days) if quick else spec.days
     facts: dict[str, Any] = {"title": spec.title, "quick": quick, "seed": spec.seed, "replicates": replicates,
@@ -141,7 +142,7 @@ def compute(spec: FindingsSpec, *, quick: bool = False, figures: Path | None = N
             with matplotlib.rc_context(STYLE):
                 for stem in ("escalation_fan", "ladder"):
                     fig = FIGURES[stem](data)
-                    fact["figures"] += [p.name for p in save(fig, figures, f"{q.id}_{stem}", ("png",))]
+                    fact["figures"] += [p.name for p in save(fig, figures, f"{q.id}_{stem}", ("png",), dpi=dpi)]
         if q.sweep is not None:
             with tempfile.TemporaryDirectory() as tmp:
                 folder = run_sweep(_sweep_spec(q.sweep, spec.seed, days, q_sizes), Path(tmp) / "sweep")
@@ -152,7 +153,7 @@ def compute(spec: FindingsSpec, *, quick: bool = False, figures: Path | None = N
                 if figures is not None and not d.limits.empty:
                     with matplotlib.rc_context(STYLE):
                         fact["figures"] += [p.name for p in save(limits_figure(d, 1), figures,
-                                                                 f"{q.id}_discovery", ("png",))]
+                                                                 f"{q.id}_discovery", ("png",), dpi=dpi)]
         facts["questions"].append(fact)
     return facts
 

@@ -68,10 +68,11 @@ def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, q
         for first in range(0, replicates, size):
             n = min(size, replicates - first)
             done = bar.n
-            ts, ev = runner.run(scenario, n, seed, first_replicate=first, events=True, progress=tick)
+            block = runner.run(scenario, n, seed, first_replicate=first, events=True, progress=tick)
             if bar.n == done:  # an engine that does not report each run: count the block
                 bar.update(n)
-            yield ts, ev
+            yield block
+            del block  # before the next block is simulated: one block in memory at a time
 
 
 def simulate_tables(scenario: Any, replicates: int, seed: int, engine: str, *,
@@ -200,5 +201,5 @@ def block_horizon(ts: pd.DataFrame, days: int) -> pd.DataFrame:
         hit = wide(column) > 0
         return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
 
-    return from_accumulated(ts["replicate"].to_numpy()[::days], _Lazy(lambda c: wide(c).sum(axis=1)),
+    return from_accumulated(ts["replicate"].to_numpy()[::days].copy(), _Lazy(lambda c: wide(c).sum(axis=1)),
                             _Lazy(last), _Lazy(first_day))

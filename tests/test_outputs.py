@@ -173,6 +173,30 @@ def test_mesa_blocks_and_summary_from_the_stream_are_exact(tmp_path, monkeypatch
         assert streamed[key] == whole[key]
 
 
+def test_only_one_block_is_held_while_the_next_is_simulated(tmp_path, monkeypatch, capsys):
+    """Flat memory: block k is released before block k+1 is simulated (by the generator and by the writer)."""
+    import gc
+    import weakref
+
+    from sim.engines import MesaRunner
+
+    refs, alive = [], []
+    real = MesaRunner.run
+
+    def run(self, *args, **kwargs):
+        gc.collect()
+        alive.append(sum(r() is not None for r in refs))
+        ts, ev = real(self, *args, **kwargs)
+        refs.append(weakref.ref(ts))
+        return ts, ev
+
+    monkeypatch.setattr(MesaRunner, "run", run)
+    monkeypatch.setattr(sim.stream, "MESA_BLOCK", 2)
+    args = ["run", "baseline", "-n", "6", "--days", "10", "--engine", "mesa", "-q", "--no-figures"]
+    assert run_cli(capsys, *args, "--out", tmp_path / "r")[0] == 0
+    assert alive == [0, 0, 0]
+
+
 def test_block_horizon_equals_the_registry_horizon_table():
     from sim.runner import run_replicates
     from sim.stream import block_horizon

@@ -58,7 +58,7 @@ def test_quick_report_has_every_question_its_figures_and_data(quick_doc):
         section = text.split(f"## {q.title}")[1].split("\n## ")[0]
         assert "**The model's answer:**" in section and q.limits.split()[0] in section
         for name in fact["figures"]:
-            assert f"(findings/{name})" in section and (quick_doc.parent / "findings" / name).stat().st_size > 5000
+            assert f"(findings/{name})" in section and (quick_doc.parent / "findings" / name).stat().st_size > 2000
         disc = fact["discovery"]
         assert f"in {disc['cases']} runs" in section and f"{disc['runs']} runs" in section
     assert "## Limits of the model" in text

@@ -227,6 +227,7 @@ def stream_run(folder: Path, scenario: "Scenario", head: dict[str, Any], *, csv:
     stream = RunStream(folder, scenario, file_provenance(head), csv=csv)
     for ts, ev in blocks:
         stream.add(ts, ev)
+        del ts, ev  # let the block go before the next one is simulated
     files = stream.close()
     summary = {**head, **summarize_horizon(stream.horizon(), scenario.start_date)}
     (folder / "scenario.resolved.yaml").write_text(scenario_to_yaml(scenario), encoding="utf-8")
