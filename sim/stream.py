@@ -194,7 +194,6 @@ def block_horizon(ts: pd.DataFrame, days: int) -> pd.DataFrame:
     def wide(column: str) -> np.ndarray:
         return ts[column].to_numpy().reshape(reps, days)
 
-
     def first_day(column: str) -> np.ndarray:
         hit = wide(column) > 0
         return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
