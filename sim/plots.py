@@ -376,13 +376,13 @@ FIGURES: dict[str, Callable[[Sequence[RunData]], Figure]] = {
 """File stem -> figure function.  Each takes a list of runs (one run, or several overlaid)."""
 
 
-def save(fig: Figure, folder: Path, stem: str, formats: Sequence[str] = FORMATS) -> list[Path]:
+def save(fig: Figure, folder: Path, stem: str, formats: Sequence[str] = FORMATS, *, dpi: int = DPI) -> list[Path]:
     """Save one figure in each format; SVG without a date, PNG without the software tag."""
     paths = []
     for fmt in formats:
         path = folder / f"{stem}.{fmt}"
         metadata = {"Date": None} if fmt == "svg" else ({"Software": None} if fmt == "png" else None)
-        fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+        fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
         paths.append(path)
     return paths
 
