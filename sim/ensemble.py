@@ -73,7 +73,8 @@ def block_rng(seed: int, first: int, n: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(first), int(n)]))
 
 
-def _blocks(replicates: int, first: int) -> Iterator[tuple[int, int]]:
+def seeding_blocks(replicates: int, first: int) -> Iterator[tuple[int, int]]:
+    """(first replicate, count) of each seeding block of :data:`BLOCK` replicates, starting at ``first``."""
     for k in range(0, int(replicates), BLOCK):
         yield first + k, min(BLOCK, int(replicates) - k)
 
@@ -265,7 +266,7 @@ def run_ensemble(scenario: Any, replicates: int, seed: int = 0, *, days: int | N
     s = prepare_scenario(scenario, days, overrides)
     c = compile_scenario(s)
     ts_parts, ev_parts = [], []
-    for first, n in _blocks(replicates, first_replicate):
+    for first, n in seeding_blocks(replicates, first_replicate):
         eng = EnsembleEngine(c, n, block_rng(seed, first, n), events=events, table=True, first_replicate=first,
                              params=block_params(params, first - first_replicate, n)).run()
         ts_parts.append(eng.timeseries())
@@ -297,7 +298,7 @@ def outcomes_at_horizon(scenario: Any, replicates: int, seed: int = 0, *, days: 
     s = prepare_scenario(scenario, days, overrides)
     c = compile_scenario(s)
     parts = []
-    for first, n in _blocks(replicates, first_replicate):
+    for first, n in seeding_blocks(replicates, first_replicate):
         eng = EnsembleEngine(c, n, block_rng(seed, first, n), events=False, table=False, first_replicate=first,
                              params=block_params(params, first - first_replicate, n)).run()
         parts.append(eng.outcomes())

@@ -28,7 +28,7 @@ from sim.compiled import compile_scenario
 from sim.errors import InputError
 from sim.dynamics import varies_per_replicate
 from sim.engines import prepare_scenario
-from sim.ensemble import BLOCK, EnsembleEngine, block_rng
+from sim.ensemble import EnsembleEngine, block_rng, seeding_blocks
 from sim.schema import Scenario
 
 from .params import apply_values, expand_path, get_value, schema_bounds, schema_info
@@ -200,7 +200,7 @@ def run_with_posterior(scenario: Any, posterior: str | Path | pd.DataFrame, repl
     vary = [c for c in plan.applied if varies_per_replicate(c)]
     group_cols = [c for c in plan.applied if c not in vary]
     ts_parts, ev_parts = [], []
-    for first, n in _blocks(replicates, first_replicate):
+    for first, n in seeding_blocks(replicates, first_replicate):
         sub = plan.draws[(plan.draws.replicate >= first) & (plan.draws.replicate < first + n)]
         if not group_cols:
             eng = _engine(s, n, block_rng(seed, first, n), events, first, sub, vary)
@@ -231,11 +231,6 @@ def run_with_posterior(scenario: Any, posterior: str | Path | pd.DataFrame, repl
     if events:
         ev = pd.concat(ev_parts, ignore_index=True) if len(ev_parts) > 1 else ev_parts[0].reset_index(drop=True)
     return ts, ev, plan
-
-
-def _blocks(replicates: int, first: int):
-    for k in range(0, int(replicates), BLOCK):
-        yield first + k, min(BLOCK, int(replicates) - k)
 
 
 def _engine(s: Scenario, n: int, rng: np.random.Generator, events: bool, first: int, draws: pd.DataFrame,
