@@ -390,9 +390,13 @@ def resupply(stock, capacity, storage_health, logistics_health, alignment, rate,
     return stock + rate * alignment * logistics_health * sponsor_support * room
 
 
-def rebuild(intact, total, rate):
-    """Destroyed aimpoints are rebuilt at ``rate`` of the gap per day."""
-    return intact + rate * (total - intact)
+def rebuild(intact, total, rate, out=None):
+    """Destroyed aimpoints are rebuilt at ``rate`` of the gap per day (into ``out`` if given)."""
+    if out is None:
+        return intact + rate * (total - intact)
+    gap = np.subtract(total, intact)
+    gap *= rate  # rate * gap: the same products
+    return np.add(intact, gap, out=out)
 
 
 def restraint_target(war_risk, restraint_min, restraint_max, threshold, slope):

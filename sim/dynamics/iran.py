@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import rules
 from ..columns import LOGI, MISSILE, RM_STORE
-from .params import at, col, pick
+from .params import at, col, pick, row_blocks
 from .sampling import categorical
 from .state import State
 
@@ -33,17 +33,22 @@ def iran_step(st: State) -> None:
     st.restraint = rules.restraint_update(st.restraint, st.war_risk, ir.restraint_min, ir.restraint_max,
                                           ir.restraint_threshold, ir.restraint_slope, ir.restraint_speed)
     rate = ir.rebuild_rate
+    rebuild_all = False
     if np.any(np.asarray(rate) > 0) and st.damaged.any():
         # undamaged replicates are exactly intact, where the rule leaves them unchanged (t + r * 0 = t):
         # past half the replicates, one pass over all is cheaper than gathering the damaged ones
         if 2 * np.count_nonzero(st.damaged) >= st.R:
-            st.intact = rules.rebuild(st.intact, c.fac_total, _per_rep(rate, 1))
-            st.health = rules.rebuild(st.health, 1.0, _per_rep(rate, 2))
+            rebuild_all = True
         else:
             idx = np.flatnonzero(st.damaged)
             r = at(rate, idx)
             st.intact[idx] = rules.rebuild(st.intact[idx], c.fac_total, _per_rep(r, 1))
             st.health[idx] = rules.rebuild(st.health[idx], 1.0, _per_rep(r, 2))
+    if rebuild_all:  # by blocks of rows, in place: the temporaries stay in the CPU cache (same values)
+        for rows in row_blocks(st.R):
+            r = at(rate, rows)
+            rules.rebuild(st.intact[rows], c.fac_total, _per_rep(r, 1), out=st.intact[rows])
+            rules.rebuild(st.health[rows], 1.0, _per_rep(r, 2), out=st.health[rows])
     h = st.health
     # rules.resupply is elementwise: called here on weapon-major (W, R, G) arrays
     st.stock_wrg = rules.resupply(st.stock_wrg, st.full.T[:, None, :], st.storage_health(h), h[:, :G, LOGI],
