@@ -297,20 +297,39 @@ def allocate_targets(weight, available, n_targets, per_facility, uniforms):
     are placed.  Facilities with zero weight or nothing left are never chosen.
     Shapes: ``weight``, ``available``, ``uniforms`` (.., F); ``n_targets``,
     ``per_facility`` (..).  Returns integer aimpoints per facility (.., F).
+
+    The ranking is that of a stable sort of the keys, highest first (ties by facility number);
+    it is computed with a faster unstable sort of the facilities that can take aimpoints (the
+    others take none, wherever they rank), and rows where two of those tie are sorted stably
+    (:func:`_rank_stable`), so the result is the same.
     """
     weight = np.asarray(weight, dtype=float)
     avail = np.floor(np.maximum(available, 0.0)).astype(np.int64)
     ok = (weight > 0) & (avail > 0)
     with np.errstate(divide="ignore", over="ignore"):
         keys = np.where(ok, np.log(np.maximum(uniforms, 1e-300)) / np.where(ok, weight, 1.0), -np.inf)
-    order = np.argsort(-keys, axis=-1, kind="stable")
     cap = np.where(ok, np.minimum(avail, np.asarray(per_facility)[..., None]), 0)
+    neg = np.where(cap > 0, -keys, np.inf)
+    order = np.argsort(neg, axis=-1)
+    s = np.take_along_axis(neg, order, axis=-1)
+    tied = ((s[..., 1:] == s[..., :-1]) & (s[..., 1:] < np.inf)).any(axis=-1) | ((cap > 0) & (neg == np.inf)).any(axis=-1)
+    if np.any(tied):
+        order = _rank_stable(keys, order, tied)
     cap_sorted = np.take_along_axis(cap, order, axis=-1)
     before = np.cumsum(cap_sorted, axis=-1) - cap_sorted
     take_sorted = np.clip(np.asarray(n_targets)[..., None] - before, 0, cap_sorted)
     out = np.zeros_like(take_sorted)
     np.put_along_axis(out, order, take_sorted, axis=-1)
     return out
+
+
+def _rank_stable(keys, order, rows):
+    """``order`` with the ``rows`` (a boolean over the leading axes) replaced by a stable sort of ``-keys``."""
+    if order.ndim == 1:
+        return np.argsort(-keys, kind="stable")
+    order = order.copy()
+    order[rows] = np.argsort(-keys[rows], axis=-1, kind="stable")
+    return order
 
 
 def strike_outcomes(alloc, p_destroy, collateral, militants_per_target, irgc_per_target, is_militia, is_irgc, rng):

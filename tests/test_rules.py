@@ -196,6 +196,52 @@ def test_allocate_targets_batched_equals_rowwise():
         assert_array_equal(batched[i], rules.allocate_targets(weight[i], available[i], n[i], per[i], u[i]))
 
 
+def _allocate_one_by_one(weight, available, n, per, u):
+    """Reference for allocate_targets: rank facilities by key, highest first, ties by facility number,
+    and fill them in turn (plain Python, one row)."""
+    out = np.zeros(len(weight), dtype=np.int64)
+    keys = []
+    for f, (w, a, x) in enumerate(zip(weight, available, u)):
+        a = int(np.floor(max(a, 0.0)))
+        if w > 0 and a > 0:
+            with np.errstate(divide="ignore", over="ignore"):
+                keys.append((-(np.log(max(x, 1e-300)) / w), f, min(a, per)))
+    left = n
+    for _, f, cap in sorted(keys):
+        out[f] = max(0, min(left, cap))
+        left -= out[f]
+    return out
+
+
+def test_allocate_targets_equals_stable_ranking_with_ties():
+    """The fast ranking gives the stable ranking's result, also where keys tie (equal weights and
+    uniforms) or overflow (tiny weights): those rows are re-ranked stably."""
+    r = rng(11)
+    for it in range(300):
+        n, f = int(r.integers(1, 12)), int(r.integers(1, 25))
+        if it % 2:
+            weight = r.choice([0.0, 1e-320, 0.5, 1.0, np.inf], size=(n, f))
+            u = r.choice([0.0, 0.25, 0.5], size=(n, f))
+        else:
+            weight, u = r.random((n, f)) * (r.random((n, f)) > 0.3), r.random((n, f))
+        available = r.integers(0, 6, (n, f)).astype(float)
+        targets, per = r.integers(0, 30, n), r.integers(0, 4, n)
+        got = rules.allocate_targets(weight, available, targets, per, u)
+        for i in range(n):
+            assert_array_equal(got[i], _allocate_one_by_one(weight[i], available[i], targets[i], per[i], u[i]))
+            assert_array_equal(rules.allocate_targets(weight[i], available[i], targets[i], per[i], u[i]), got[i])
+
+
+def test_rebuild_into_out_equals_new_array():
+    r = rng(3)
+    intact, rate = r.random((5, 7)) * 4, r.random((5, 1))
+    total = np.full(7, 4.0)
+    expected = rules.rebuild(intact, total, rate)
+    out = intact.copy()
+    assert rules.rebuild(out, total, rate, out=out) is out
+    assert_array_equal(out, expected)
+
+
 def test_strike_outcomes_deterministic_limits():
     alloc = np.array([3, 0, 5])
     d, h, m, i = rules.strike_outcomes(alloc, 1.0, 0.0, 0.0, 0.0, np.ones(3), np.zeros(3), rng())
