@@ -59,8 +59,13 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     v = rng.random(pick_.size) * (c1 + m[2][pick_])
     weapon = (v >= c0).astype(np.int64) + (v >= c1)  # inverse CDF over the three weapons
     wanted = np.bincount(pick_ * W + weapon, minlength=k_idx.size * W).reshape(-1, W)
-    n = rules.launches(wanted, st.stock_wrg[:, r_k, g_k].T)  # (k, W), capped by whole weapons held
-    st.stock_wrg[:, r_k, g_k] -= n.T
+    flat = r_k * st.G + g_k
+    if not st.stock_wrg.flags.c_contiguous:
+        st.stock_wrg = np.ascontiguousarray(st.stock_wrg)
+    stock_w = st.stock_wrg.reshape(W, -1)  # a view: (W, R * G)
+    held = stock_w[:, flat]
+    n = rules.launches(wanted, held.T)  # (k, W), capped by whole weapons held
+    stock_w[:, flat] = held - n.T
     e = np.flatnonzero(n)  # one entry per launch made: (replicate, group) position, weapon, base, outcome
     if e.size == 0:
         return
@@ -80,7 +85,6 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     o = (v >= c0).astype(np.int64) + (v >= c1) + (v >= c2)
     cnt = np.bincount(pos * 4 + o, minlength=k_idx.size * 4).reshape(-1, 4)
     att = cnt[:, 0] + cnt[:, 1] + cnt[:, 2] + cnt[:, 3]
-    flat = r_k * st.G + g_k
     st.g_attacks.reshape(-1)[flat] += att
     st.g_successes.reshape(-1)[flat] += att - cnt[:, 0]
     st.g_injury.reshape(-1)[flat] += cnt[:, 2]

@@ -31,7 +31,7 @@ import numpy as np
 from .. import rules
 from .. import options_rules as orl
 from .. import standdown_rules as sr
-from .params import col
+from .params import at, col, pick
 from .state import State
 
 IRAN, LEADER = 1, 2
@@ -88,9 +88,12 @@ def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> Non
     iran = st.iran_ordered_today[:, None] & ~down & ~new_own
     obey = np.zeros_like(iran)
     if iran.any():
-        prob = sr.obey_probability(p.alignment[..., g], st.revenge[:, g], st.grievance[:, g],
-                                   col(sd.obedience_grievance_weight))
-        obey = iran & (st.rng.random(iran.shape) < prob)
+        u = st.rng.random(iran.shape)  # one uniform per (replicate, group); only the ordered ones are read
+        r, j = np.nonzero(iran)
+        gg = g[j]
+        prob = sr.obey_probability(pick(p.alignment, r, gg), st.revenge[r, gg], st.grievance[r, gg],
+                                   at(sd.obedience_grievance_weight, r))
+        obey[r, j] = u[r, j] < prob
     start = new_own | obey
     if start.any():
         r, j = np.nonzero(start)

@@ -67,7 +67,7 @@ def strike(st: State, label: Any, idx: np.ndarray, n_targets: Any, per_facility:
     before = st.health[idx]
     intact[rows, cols] -= destroyed
     st.intact[idx] = intact
-    st.damaged[idx[np.unique(rows[destroyed > 0])]] = True
+    st.damaged[idx[rows[destroyed > 0]]] = True
     st.fac_last_struck[ri, cols] = st.day
     after = c.owner_kind_health(intact)
     st.health[idx] = after
