@@ -260,6 +260,19 @@ def test_alias_sampler_has_the_base_law():
         assert np.allclose(freq, probs[row], atol=0.005)
 
 
+def test_nonzero2_equals_numpy_nonzero():
+    rng = np.random.default_rng(4)
+    for shape in [(1, 1), (1, 4), (7, 1), (300, 4), (50, 55), (0, 3)]:
+        for a in (rng.random(shape) < 0.1, rng.integers(0, 3, shape), np.zeros(shape, bool)):
+            got, expected = sampling.nonzero2(a), np.nonzero(a)
+            for x, y in zip(got, expected):
+                assert x.dtype == y.dtype
+                np.testing.assert_array_equal(x, y)
+            view = np.asarray(a)[:, ::-1]  # not contiguous
+            for x, y in zip(sampling.nonzero2(view), np.nonzero(view)):
+                np.testing.assert_array_equal(x, y)
+
+
 def test_every_per_replicate_parameter_at_its_scenario_value_changes_nothing():
     """Each numeric parameter given as one value per replicate (equal to the scenario's) reaches the same
     formulas with the same numbers: the tables are the plain engine's, bit for bit."""

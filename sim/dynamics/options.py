@@ -27,6 +27,7 @@ import numpy as np
 from .. import options_rules as orl
 from .. import rules
 from .params import at, col
+from .sampling import nonzero2
 from .state import ORDER_RING, State
 
 
@@ -49,7 +50,7 @@ def _self_defence(st: State) -> None:
     n = orl.team_strikes(st.g_attacks, col(sd.probability), st.rng)
     if not n.any():
         return
-    r, g = np.nonzero(n)
+    r, g = nonzero2(n)
     k = n[r, g]
     killed = st.rng.poisson(at(sd.militants_per_strike, r) * k)
     added = rules.revenge_added(0, killed, 0.0, at(at_.revenge_per_militant, r))
@@ -69,14 +70,14 @@ def _leadership(st: State) -> None:
     if hurt.any():
         order = orl.leadership_orders(hurt, col(lp.probability), st.rng.random(hurt.shape))
         if order.any():
-            r, g = np.nonzero(order)
+            r, g = nonzero2(order)
             due_day = d + at(lp.delay_days, r)
             st.pend_leader[due_day % ORDER_RING, r, g] = True
             st.log(r, actor="US", kind="order", target="leadership", outcome="scheduled", due_day=due_day)
     slot = d % ORDER_RING
     due = st.pend_leader[slot]
     if due.any():
-        r, g = np.nonzero(due)
+        r, g = nonzero2(due)
         due.fill(False)
         added = at(lp.revenge_per_leader, r)
         st.revenge[r, g] += added

@@ -4,7 +4,8 @@
   returning only the non-zero entries (most (replicate, group) pairs attack on no given day);
 * :func:`alias_tables` / :func:`alias_draw` -- Walker's alias method (Vose's construction),
   one uniform per draw from a fixed categorical distribution (the base a launch aims at);
-* :func:`categorical` -- row-wise inverse-CDF draws from cumulative weights.
+* :func:`categorical` -- row-wise inverse-CDF draws from cumulative weights;
+* :func:`nonzero2` -- ``np.nonzero`` of a 2-D array, the same indices several times faster.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ def categorical(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     """
     idx = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)
     return np.minimum(idx, cum.shape[1] - 1)
+
+
+def nonzero2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the non-zero entries of a 2-D array, in C order: ``np.nonzero(a)``, from one
+    ``flatnonzero`` (several times faster on (R, G) masks)."""
+    return np.divmod(np.flatnonzero(a), a.shape[1])
 
 
 def alias_tables(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,4 +80,4 @@ def poisson_nonzero(lam: np.ndarray, rng: np.random.Generator,
     return idx, n
 
 
-__all__ = ["alias_draw", "alias_tables", "categorical", "poisson_nonzero"]
+__all__ = ["alias_draw", "alias_tables", "categorical", "nonzero2", "poisson_nonzero"]

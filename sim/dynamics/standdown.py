@@ -32,6 +32,7 @@ from .. import rules
 from .. import options_rules as orl
 from .. import standdown_rules as sr
 from .params import at, col, pick
+from .sampling import nonzero2
 from .state import State
 
 IRAN, LEADER = 1, 2
@@ -73,7 +74,7 @@ def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> Non
         brk = down & sr.broken(provoked, col(sd.break_revenge))
         end = down & (brk | sr.ends(u, col(sd.mean_days)))
         if end.any():
-            r, j = np.nonzero(end)
+            r, j = nonzero2(end)
             gg = g[j]
             st.standing_down[r, gg] = False
             st.sd_source[r, gg] = 0
@@ -89,14 +90,14 @@ def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> Non
     obey = np.zeros_like(iran)
     if iran.any():
         u = st.rng.random(iran.shape)  # one uniform per (replicate, group); only the ordered ones are read
-        r, j = np.nonzero(iran)
+        r, j = nonzero2(iran)
         gg = g[j]
         prob = sr.obey_probability(pick(p.alignment, r, gg), st.revenge[r, gg], st.grievance[r, gg],
                                    at(sd.obedience_grievance_weight, r))
         obey[r, j] = u[r, j] < prob
     start = new_own | obey
     if start.any():
-        r, j = np.nonzero(start)
+        r, j = nonzero2(start)
         gg = g[j]
         st.standing_down[r, gg] = True
         st.sd_source[r, gg] = np.where(new_own[r, j], LEADER, IRAN)
@@ -104,9 +105,9 @@ def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> Non
         st.n_standdowns += np.bincount(r, minlength=st.R)
     if st.events is not None and (new_own.any() or iran.any()):
         ids = np.asarray(st.c.group_ids, dtype=object)
-        r, j = np.nonzero(new_own)
+        r, j = nonzero2(new_own)
         st.log(r, actor=ids[g[j]], kind="standdown_order", target=ids[g[j]], outcome="ordered", value=alarm[r, j])
-        r, j = np.nonzero(iran)
+        r, j = nonzero2(iran)
         st.log(r, actor=ids[g[j]], kind="standdown", target="US",
                outcome=np.where(obey[r, j], "obeyed", "defied").astype(object))
     st.n_groups_stood_down += st.standing_down[:, g].sum(axis=1)

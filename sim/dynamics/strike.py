@@ -21,6 +21,7 @@ from .. import rules
 from ..columns import CAMPAIGN, STRIKE_LABELS
 from ..compiled import COUNTRIES
 from .params import at, col
+from .sampling import nonzero2
 from .state import State
 
 _LABELS = np.asarray(STRIKE_LABELS, dtype=object)
@@ -51,7 +52,7 @@ def strike(st: State, label: Any, idx: np.ndarray, n_targets: Any, per_facility:
             return
     # the rules draw per facility; only facilities with aimpoints struck can have non-zero results,
     # so they are called on those (replicate, facility) entries alone and summed with bincount
-    rows, cols = np.nonzero(alloc)
+    rows, cols = nonzero2(alloc)
     a = alloc[rows, cols]
     ri = idx[rows]
     destroyed, harm, militants, irgc = rules.strike_outcomes(
