@@ -127,7 +127,7 @@ def weapon_mix(stock, preference):
     """
     w = np.where(stock >= 1.0, preference, 0.0)
     tot = w.sum(axis=-1, keepdims=True)
-    return np.divide(w, tot, out=np.zeros_like(w, dtype=float), where=tot > 0)
+    return np.divide(w, np.where(tot > 0, tot, 1.0))  # 0 / 1 in rows with nothing in stock
 
 
 def launches(wanted, stock):

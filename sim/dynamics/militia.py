@@ -44,7 +44,9 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
         p.alignment[..., groups], st.restraint[:, None], p.risk_tolerance[..., groups],
         st.credibility[:, None], col(at_.tension_weight), col(at_.outside_pressure_weight), col(at_.revenge_weight),
         col(at_.grievance_weight), col(at_.deterrence_weight), col(at_.max_rate))
-    lam = lam * intensity_factor(st, groups)  # stand-downs and disruption (sim.dynamics.standdown)
+    factor = intensity_factor(st, groups)  # stand-downs and disruption (sim.dynamics.standdown)
+    if not (isinstance(factor, float) and factor == 1.0):  # x * 1.0 is x
+        lam = lam * factor
     st.intensity[:, groups] = lam
     stock = st.stock_wrg[:, :, groups]  # (W, R, G')
     mix = rules.weapon_mix(stock.transpose(1, 2, 0), c.preference)  # (R, G', W)

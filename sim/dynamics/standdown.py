@@ -58,17 +58,18 @@ def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> Non
         return
     p, sd, d = st.p, st.p.standdown, st.day
     g = np.arange(st.G)[groups]
-    rt = p.risk_tolerance[..., g]
-    heat = st.heat[:, g] * col(rules.decay_factor(sd.alarm_half_life_days)) + sr.heat_added(
-        st.g_fatal[:, g], rt, col(sd.alarm_per_fatal_attack))
-    st.heat[:, g] = heat
+    gi = groups if isinstance(groups, slice) else g  # a slice reads views, not copies
+    rt = p.risk_tolerance[..., gi]
+    heat = st.heat[:, gi] * col(rules.decay_factor(sd.alarm_half_life_days)) + sr.heat_added(
+        st.g_fatal[:, gi], rt, col(sd.alarm_per_fatal_attack))
+    st.heat[:, gi] = heat
     alarm = sr.leader_alarm(heat, rt, rules.host_pressure(st.host_exo, st.host_endogenous)[:, None],
                             col(sd.host_weight))
-    own_order = sr.crossed(st.leader_alarm_prev[:, g], alarm, col(sd.leader_threshold))
-    st.leader_alarm_prev[:, g] = alarm
+    own_order = sr.crossed(st.leader_alarm_prev[:, gi], alarm, col(sd.leader_threshold))
+    st.leader_alarm_prev[:, gi] = alarm
     down = st.standing_down[:, g]
     provoked = st.provoked[:, g]
-    st.provoked[:, g] = 0.0
+    st.provoked[:, gi] = 0.0
     if down.any():
         u = st.rng.random(down.shape)
         brk = down & sr.broken(provoked, col(sd.break_revenge))
@@ -110,7 +111,7 @@ def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> Non
         r, j = nonzero2(iran)
         st.log(r, actor=ids[g[j]], kind="standdown", target="US",
                outcome=np.where(obey[r, j], "obeyed", "defied").astype(object))
-    st.n_groups_stood_down += st.standing_down[:, g].sum(axis=1)
+    st.n_groups_stood_down += st.standing_down[:, gi].sum(axis=1)
 
 
 def standdown_step(st: State) -> None:
