@@ -37,7 +37,7 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     at_ = p.attack
     gsel = np.arange(st.G)[groups]  # group numbers; ``groups`` itself indexes (a slice gives views)
     R, Gs, W = st.R, gsel.size, len(WEAPONS)
-    cap, coord, acc = st.capability(groups)
+    cap, coord = st.capability(groups)
     lam = rules.attack_intensity(
         p.base_rate[..., groups], p.motivation[..., groups], (st.tension + st.tempo)[:, None], st.outside,
         st.revenge[:, groups], st.grievance[:, groups], st.excitation[:, groups], cap, coord,
@@ -79,7 +79,7 @@ def militia_attacks(st: State, groups: slice | np.ndarray = slice(None)) -> None
     L = pos.size
     b = alias_draw(st.base_accept, st.base_alias, g, rng.random(L))  # base ~ Compiled.base_probs[g]
     probs = rules.outcome_probabilities(pick(p.air_defence, r, b), c.exposure[b], pick(p.interceptable, r, w),
-                                        pick(p.p_injury, r, w), pick(p.p_fatal, r, w), acc[r, k_idx[pos] % Gs])
+                                        pick(p.p_injury, r, w), pick(p.p_fatal, r, w), st.accuracy(r, g))
     c0 = probs[:, 0]  # inverse CDF over the four outcome classes
     c1 = c0 + probs[:, 1]
     c2 = c1 + probs[:, 2]

@@ -88,7 +88,7 @@ def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> Non
     new_own = own_order & ~down
     # Iran's order of today, answered by the groups not yet standing down
     iran = st.iran_ordered_today[:, None] & ~down & ~new_own
-    obey = np.zeros_like(iran)
+    obey = np.zeros(iran.shape, dtype=bool)
     if iran.any():
         u = st.rng.random(iran.shape)  # one uniform per (replicate, group); only the ordered ones are read
         r, j = nonzero2(iran)

@@ -158,19 +158,21 @@ class State:
         """Health of the storage holding each weapon, weapon-major (W, n, G), from health (n, O, K)."""
         return h[:, :self.G][:, :, STORAGE_OF_WEAPON].transpose(2, 0, 1)
 
-    def capability(self, groups: slice | np.ndarray = slice(None)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(launch capacity, coordination, accuracy) of ``groups``, each (R, G'), from stock and health."""
+    def capability(self, groups: slice | np.ndarray = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """(launch capacity, coordination) of ``groups``, each (R, G'), from stock and health."""
         at_ = self.p.attack
         cap = rules.stock_capacity(self.stock_wrg[:, :, groups].sum(axis=0), self.full_total[groups],
                                    col(at_.stock_half_saturation))
         coord = rules.floor_scale(self.health[:, :self.G][:, groups, C2], col(at_.command_floor))
-        acc = rules.floor_scale(self.health[:, :self.G][:, groups, INTEL], col(at_.intelligence_floor))
-        return cap, coord, acc
+        return cap, coord
+
+    def accuracy(self, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """Accuracy of group ``g`` in replicate ``r``, one per entry (only where launches are made)."""
+        return rules.floor_scale(self.health[r, g, INTEL], at(self.p.attack.intelligence_floor, r))
 
     def reported_capacity(self) -> np.ndarray:
         """Each group's capacity as reported (0-1), (R, G): ``rules.reported_capacity``."""
-        cap, coord, _ = self.capability()
-        return rules.reported_capacity(cap, coord)
+        return rules.reported_capacity(*self.capability())
 
     # ------------------------------------------------------------------ shared bookkeeping
 
