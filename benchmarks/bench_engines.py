@@ -19,7 +19,8 @@ shared; CPU time is the figure that does not depend on other load).
 
 Prints a markdown table; ``--write`` also writes ``benchmarks/RESULTS.md``.  ``--against DIR``
 instead compares the outcomes-only throughput of this checkout with another checkout (for example the
-main branch before a change), alternating runs of the two ``--rounds`` times.
+main branch before a change), alternating runs of the two ``--rounds`` times (and, with ``--against-mesa N``,
+the Mesa engine's runs per CPU-second on N replicates).
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def main() -> None:
     ap.add_argument("--against", metavar="DIR", help="another checkout of the repository: alternate outcomes-only "
                                                      "runs of the largest size on both, --rounds times")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--against-mesa", type=int, default=0, metavar="N",
+                    help="with --against, also alternate Mesa runs of N replicates on both (0: none)")
     args = ap.parse_args()
     if args.child:
         print(json.dumps(_child(args.child[0], int(args.child[1]), args.scenario, args.days)))
@@ -206,23 +209,29 @@ use the faster of the two runs.  Peak RSS is the subprocess's ``ru_maxrss`` (imp
 
 def against(args: argparse.Namespace) -> None:
     """Outcomes-only runs per CPU-second of this checkout and another, alternating (a shared machine's load
-    then weighs on both alike); the best of each side's runs."""
+    then weighs on both alike); the best of each side's runs.  With ``--against-mesa N``, Mesa runs per
+    CPU-second of both too (N replicates per measurement, alternating the same way)."""
     size = max(args.sizes)
     sides = {"this checkout": ROOT, str(args.against): Path(args.against).resolve()}
-    best = {k: 0.0 for k in sides}
+    jobs = [("outcomes", size)] + ([("mesa", args.against_mesa)] if args.against_mesa > 0 else [])
+    best = {(mode, k): 0.0 for mode, _ in jobs for k in sides}
     print(f"{args.scenario}, {args.days} days, {size:,} replicates, outcomes at horizon; load average "
           f"{os.getloadavg()[0]:.1f} at start")
     for k in range(args.rounds):
-        for name, root in sides.items():
-            r = _run_child("outcomes", size, args, root=root)
-            rate = size / min(r["cpu"], r["cpu2"])
-            best[name] = max(best[name], rate)
-            print(f"round {k + 1}, {name}: {rate:,.0f} replicate-runs per CPU-second", flush=True)
+        for mode, n in jobs:
+            for name, root in sides.items():
+                r = _run_child(mode, n, args, root=root)
+                rate = n / min(r["cpu"], r["cpu2"])
+                best[mode, name] = max(best[mode, name], rate)
+                label = "replicate-runs per CPU-second" if mode == "outcomes" else "Mesa runs per CPU-second"
+                print(f"round {k + 1}, {name}: {rate:,.2f} {label}", flush=True)
     print()
-    print("| code | replicate-runs per CPU-second (best) |")
-    print("|---|---:|")
-    for name, rate in best.items():
-        print(f"| {name} | {rate:,.0f} |")
+    print("| code | ensemble, outcomes only: replicate-runs per CPU-second (best) |"
+          + (" Mesa: runs per CPU-second (best) |" if args.against_mesa > 0 else ""))
+    print("|---|---:|" + ("---:|" if args.against_mesa > 0 else ""))
+    for name in sides:
+        mesa = f" {best['mesa', name]:.2f} |" if args.against_mesa > 0 else ""
+        print(f"| {name} | {best['outcomes', name]:,.0f} |{mesa}")
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
