@@ -48,6 +48,8 @@ from ..columns import (EVENT_COLUMNS, EVENT_COUNT_DTYPES, EVENT_COUNTS, EVENT_DA
 
 _NARROW, _WIDE = EVENT_COUNT_DTYPES
 _TEXT = frozenset(EVENT_TEXT)
+_RANGES = tuple((int(np.iinfo(d).min), int(np.iinfo(d).max), d) for d in EVENT_COUNT_DTYPES)  # np.iinfo is slow
+_NARROW_MIN, _NARROW_MAX = _RANGES[0][:2]
 
 
 def _whole(key: str, values: np.ndarray) -> np.ndarray:
@@ -57,15 +59,14 @@ def _whole(key: str, values: np.ndarray) -> np.ndarray:
     if values.size == 0:
         return values.astype(_NARROW)
     lo, hi = int(values.min()), int(values.max())
-    for dtype in EVENT_COUNT_DTYPES:
-        info = np.iinfo(dtype)
-        if info.min <= lo and hi <= info.max:
+    for low, high, dtype in _RANGES:
+        if low <= lo and hi <= high:
             return values.astype(dtype, copy=False)
     raise OverflowError(f"event column {key!r}: {lo if lo < np.iinfo(_WIDE).min else hi} does not fit in {_WIDE}")
 
 
 def _scalar_dtype(value: int) -> np.dtype:
-    return _NARROW if np.iinfo(_NARROW).min <= value <= np.iinfo(_NARROW).max else _WIDE
+    return _NARROW if _NARROW_MIN <= value <= _NARROW_MAX else _WIDE
 
 
 class EventLog:
@@ -102,9 +103,14 @@ class EventLog:
         if key in _TEXT:
             if isinstance(value, str):
                 return self._code(value)
-            values, uniques = pd.factorize(np.asarray(value, dtype=object).ravel())
-            lut = np.fromiter((self._code(str(u)) for u in uniques), dtype=np.int32, count=len(uniques))
-            array = lut[values].astype(_NARROW if len(self._vocab) <= np.iinfo(_NARROW).max else _WIDE)
+            texts = np.asarray(value, dtype=object).ravel()
+            if texts.size <= 8 and all(isinstance(t, str) for t in texts):  # a few (Mesa): same codes, no factorize
+                codes = np.array([self._code(str(t)) for t in texts], dtype=np.int32)
+            else:
+                values, uniques = pd.factorize(texts)
+                lut = np.fromiter((self._code(str(u)) for u in uniques), dtype=np.int32, count=len(uniques))
+                codes = lut[values]
+            array = codes.astype(_NARROW if len(self._vocab) <= _NARROW_MAX else _WIDE)
         elif isinstance(EVENT_DEFAULTS[key], float):
             array = np.asarray(value, dtype=np.float64)
             if array.ndim == 0:
