@@ -52,7 +52,7 @@ HALF_LIVES = {
 """Half-lives and the retention factor (:attr:`Params.ret`) each one sets."""
 FIXED = ("days", "start_date", "drivers", "shocks", "ladder", "us.doctrine.triggers.window_days",
          "kind_weights", "facilities_per_kind", "aimpoints_per_facility", "stock", "exposure", "preference",
-         "lon", "lat", "personnel", "irgc_abroad", "homeland")
+         "lon", "lat", "personnel", "irgc_abroad", "homeland", "ceasefire")
 """Parameters (or path parts) that are one value per engine call."""
 
 
@@ -158,7 +158,7 @@ def why_fixed(path: str) -> str:
     """Why ``path`` cannot vary per replicate ('' if it can)."""
     parts = path.split(".")
     if any(p in FIXED for p in parts) or path in FIXED:
-        return "it shapes the run itself (horizon, layout, drivers, targeting or ladder)"
+        return "it shapes the run itself (horizon, layout, drivers, shocks, ceasefire windows, targeting or ladder)"
     if _generic(path) not in _numeric_paths():
         return "not a numeric parameter the day reads (booleans and named choices are one per call)"
     return ""
