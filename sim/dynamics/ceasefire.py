@@ -31,6 +31,7 @@ not by others.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ import numpy as np
 from ..compiled import Compiled
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..schema import Scenario
     from .state import State
 
 
@@ -55,16 +57,28 @@ class Window:
     obedience: float
 
 
-def plan(c: Compiled) -> tuple[Window, ...]:
-    """The scenario's ceasefire windows in days of the run (dated windows first, then the truce in run days)."""
-    s = c.scenario
+def _specs(s: "Scenario") -> list[tuple[str, int, int, list[str], float]]:
+    """(name, first day, last day, observers, obedience) of each window: dated ones, then the truce in run days."""
     cf = s.ceasefire
-    specs = [(w.name, (w.start - s.start_date).days, (w.end - s.start_date).days, w.observers,
+    specs = [(w.name, (w.start - s.start_date).days, (w.end - s.start_date).days, list(w.observers),
               cf.obedience if w.obedience is None else w.obedience) for w in cf.windows]
     if cf.days > 0:
-        specs.append(("truce", cf.start_day, cf.start_day + cf.days - 1, cf.observers, cf.obedience))
+        specs.append(("truce", cf.start_day, cf.start_day + cf.days - 1, list(cf.observers), cf.obedience))
+    return specs
+
+
+def summary(s: "Scenario") -> list[dict]:
+    """The windows as the run summary shows them (dates, days, observers, obedience); [] if none."""
+    day = dt.timedelta(days=1)
+    return [{"name": name, "start": (s.start_date + first * day).isoformat(),
+             "end": (s.start_date + last * day).isoformat(), "days": last - first + 1, "observers": observers,
+             "obedience": obedience} for name, first, last, observers, obedience in _specs(s)]
+
+
+def plan(c: Compiled) -> tuple[Window, ...]:
+    """The scenario's ceasefire windows in days of the run (dated windows first, then the truce in run days)."""
     out = []
-    for name, first, last, observers, obedience in specs:
+    for name, first, last, observers, obedience in _specs(c.scenario):
         groups = np.array([("militias" in observers) or gid in observers for gid in c.group_ids], dtype=bool)
         out.append(Window(name, int(first), int(last), groups, "iran" in observers, "us" in observers,
                           float(obedience)))
@@ -140,4 +154,4 @@ def hold_fire(st: "State") -> None:
         st.pend_leader[slot].fill(False)
 
 
-__all__ = ["Truce", "Window", "hold_fire", "open_close", "plan", "us_holds"]
+__all__ = ["Truce", "Window", "hold_fire", "open_close", "plan", "summary", "us_holds"]
