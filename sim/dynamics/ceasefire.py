@@ -21,7 +21,11 @@ with the scripted shocks, in both engines:
   orders falling due are dropped (:func:`hold_fire`), a campaign under way
   skips the window's days -- except self-defence strikes on launch teams that
   attack (:mod:`sim.dynamics.options`): a group that defies the truce may
-  still be fired on as it launches.
+  still be fired on as it launches;
+* :func:`provoked` (phase 5b, before the stand-down decisions): an honouring
+  group that takes a blow today -- new revenge from strikes, as large as breaks a
+  stand-down -- breaks the windows it honours (outcome ``broken``) and attacks
+  again from the next day.
 
 Sources (docs/ODD.md, 7.13): the Gaza humanitarian pause of 24-30 November 2023,
 during which attacks on US forces in Iraq and Syria largely stopped; Kataib
@@ -137,6 +141,35 @@ def open_close(st: "State") -> None:
     t.iran_holds = any(t.windows[k].iran for k in t.open)
 
 
+def provoked(st: "State", groups: slice | np.ndarray) -> None:
+    """Phase 5b, before the stand-down decisions: an honouring group among ``groups`` that took a blow today
+    (new revenge of at least ``standdown.break_revenge``: ``standdown_rules.broken``, the rule that breaks a
+    stand-down) breaks every window it honours, from the next day on (row ``ceasefire``, outcome ``broken``)."""
+    from .. import standdown_rules as sr
+    from .params import col
+
+    t = st.truce
+    if t is None:
+        return
+    g = np.arange(st.G)[groups]
+    blow = st.provoked[:, g]
+    if not st.standdowns_on:  # nobody else reads the day's blows: consume them here
+        st.provoked[:, g] = 0.0
+    if not t.any_honour:
+        return
+    brk = t.honour[:, g] & sr.broken(blow, col(st.p.standdown.break_revenge))
+    if not brk.any():
+        return
+    ids = np.asarray(st.c.group_ids, dtype=object)
+    for k, h in t.open.items():
+        r, j = np.nonzero(h[:, g] & brk)
+        if r.size:
+            h[r, g[j]] = False
+            st.log(r, actor=ids[g[j]], kind="ceasefire", target=t.windows[k].name, outcome="broken")
+    t.honour[:, g] &= ~brk  # the rest of today (the attacks are over); from tomorrow open_close recombines
+    t.any_honour = bool(t.honour.any())
+
+
 def us_holds(st: "State") -> bool:
     """True if an open window is observed by the United States today."""
     return st.truce is not None and st.truce.us_holds
@@ -154,4 +187,4 @@ def hold_fire(st: "State") -> None:
         st.pend_leader[slot].fill(False)
 
 
-__all__ = ["Truce", "Window", "hold_fire", "open_close", "plan", "summary", "us_holds"]
+__all__ = ["Truce", "Window", "hold_fire", "open_close", "plan", "provoked", "summary", "us_holds"]
