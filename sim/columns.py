@@ -34,6 +34,15 @@ EVENT_VALUES = ("value",)
 """Float columns of the event log: a shock's value (tension, outside pressure)."""
 EVENT_COLUMNS = ("day", "actor", "kind", "target", "outcome", "weapon", *EVENT_COUNTS, "previous", "value")
 """Columns of the event log (besides replicate and date), in table order."""
+EVENT_DEFAULTS = {**{k: "" for k in EVENT_TEXT}, **{k: 0 for k in EVENT_COUNTS}, "due_day": -1, "value": 0.0}
+"""Value of an event column where it does not apply."""
+EVENT_REPLICATE_DTYPE = np.dtype(np.int32)
+"""In-memory dtype of the event log's ``replicate`` (the files' type, ``int32``)."""
+EVENT_DAY_DTYPE = np.dtype(np.int16)
+"""In-memory dtype of the event log's ``day`` (horizons are at most 3,650 days)."""
+EVENT_COUNT_DTYPES = (np.dtype(np.int16), np.dtype(np.int32))
+"""In-memory dtypes of the whole-number event columns: ``int16``, widened to ``int32`` (the files' type) for a
+block whose values need it.  Text columns are categoricals (integer codes and the sorted distinct texts)."""
 
 CAPACITY_PREFIX = "capacity_"
 """Prefix of the per-group capacity columns of the per-day table (``capacity_<group id>``)."""
@@ -83,7 +92,7 @@ STRIKE_LABELS = ("proportionate", "campaign", "direct_response", "preemptive", "
 PROPORTIONATE, CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, SCRIPTED = range(len(STRIKE_LABELS))
 
 __all__ = ["C2", "CAMPAIGN", "CAPACITY_PREFIX", "DAY_COUNTS", "DIRECT_RESPONSE", "EVENT_COLUMNS", "EVENT_COUNTS",
-           "EVENT_TEXT", "EVENT_VALUES", "FLOAT_COLUMNS",
+           "EVENT_COUNT_DTYPES", "EVENT_DAY_DTYPE", "EVENT_DEFAULTS", "EVENT_REPLICATE_DTYPE", "EVENT_TEXT", "EVENT_VALUES", "FLOAT_COLUMNS",
            "INTEL", "INT_STATE_COLUMNS", "KIND", "LOGI", "MISSILE", "OUTCOME_TOTALS", "PREEMPTIVE", "PROPORTIONATE",
            "RM_STORE", "SCRIPTED", "STANDDOWN_COUNTS", "STORAGE_OF_WEAPON", "STRIKE_LABELS", "TIMESERIES_COLUMNS", "UAV_STORE",
            "capacity_columns", "timeseries_columns"]

@@ -103,8 +103,10 @@ class Runner(Protocol):
     label: str
 
     def run(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0,
-            events: bool = True, progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        """(per-day table, event log or None) of replicates ``first_replicate ..`` of a prepared scenario."""
+            events: bool = True, progress: Progress | None = None,
+            compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """(per-day table, event log or None) of replicates ``first_replicate ..`` of a prepared scenario;
+        ``compact``: the per-day table may come in the result files' narrower integer types."""
 
     def outcomes(self, scenario: Any, replicates: int, seed: int = 0, *,
                  first_replicate: int = 0) -> pd.DataFrame:
@@ -118,8 +120,9 @@ class MesaRunner:
     label = "Mesa engine (sim.runner)"
 
     def run(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0,
-            events: bool = True, progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        from sim.runner import run_replicates
+            events: bool = True, progress: Progress | None = None,
+            compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        from sim.runner import run_replicates  # Mesa runs are few per block: ``compact`` changes nothing here
 
         ts, ev = run_replicates(prepare_scenario(scenario), int(replicates), int(seed),
                                 first_replicate=int(first_replicate), progress=progress)
@@ -139,11 +142,12 @@ class EnsembleRunner:
     label = "batched engine (sim.ensemble)"
 
     def run(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0,
-            events: bool = True, progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+            events: bool = True, progress: Progress | None = None,
+            compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         from sim.ensemble import run_ensemble
 
         return run_ensemble(prepare_scenario(scenario), int(replicates), int(seed), events=events,
-                            first_replicate=int(first_replicate))
+                            first_replicate=int(first_replicate), compact=compact)
 
     def outcomes(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0) -> pd.DataFrame:
         from sim.ensemble import outcomes_at_horizon

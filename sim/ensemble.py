@@ -8,9 +8,11 @@ of R replicates.  The driver seeds it, steps it to the horizon and records:
   :data:`sim.columns.TIMESERIES_COLUMNS`, ``capacity_<group>``), replicate-major,
   the Mesa engine's columns and dtypes.  Its columns are preallocated (R, D)
   buffers filled every :data:`STAGE` days from a small day-major staging block
-  and wrapped without copying (about 80 bytes per replicate-day).
-* :meth:`EnsembleEngine.event_log` (``events=True``) -- the typed event log of
-  :mod:`sim.dynamics.events`.
+  and wrapped without copying (about 80 bytes per replicate-day; about 60 with
+  ``compact=True``: whole numbers as ``int32``, ``day`` as ``int16``, the types
+  the files get).
+* :meth:`EnsembleEngine.event_log` (``events=True``) -- the typed, compact event
+  log of :mod:`sim.dynamics.events` (categorical text, narrow integers).
 * :meth:`EnsembleEngine.outcomes` / :func:`outcomes_at_horizon` -- one row per
   replicate of totals at the horizon, without a per-day table.
 * :meth:`EnsembleEngine.recorded_arrays` -- chosen day counts as (R, D) arrays
@@ -53,6 +55,7 @@ from .columns import (DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTA
                       TIMESERIES_COLUMNS)
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
+from .dynamics.events import concat_events
 from .aftermath import CampaignAftermath
 from .engines import get_engine, prepare_scenario
 from .outcomes import LONGEST, from_accumulated, horizon_table
@@ -92,6 +95,8 @@ class EnsembleEngine:
         params: per-replicate parameter values, ``{path: (R,) values}`` or a :class:`~sim.dynamics.Params`.
         record: names of :data:`~sim.columns.DAY_COUNTS`, ``cumulative_attacks`` or
             :data:`ORDER_COUNTS` to keep per day (:meth:`recorded_arrays`).
+        compact: the per-day table's whole numbers as ``int32`` and ``day`` as ``int16`` (same values; what the
+            result files store) instead of the Mesa engine's ``int64``.
 
     The state is :attr:`state` (its arrays are also readable as attributes of
     the engine: ``engine.stock``, ``engine.rung``, ...); after :meth:`run` it holds
@@ -100,12 +105,13 @@ class EnsembleEngine:
 
     def __init__(self, compiled: Compiled, replicates: int, rng: np.random.Generator, *, events: bool = False,
                  table: bool = True, first_replicate: int = 0, params: Params | Mapping[str, Any] | None = None,
-                 record: Sequence[str] = ()) -> None:
+                 record: Sequence[str] = (), compact: bool = False) -> None:
         if params is not None and not isinstance(params, Params):
             params = Params(compiled, int(replicates), params)
         self.state = st = State(compiled, replicates, rng, params=params, events=events)
         self.c, self.R, self.G = compiled, st.R, st.G
         self.table_on = bool(table)
+        self.compact = bool(compact)
         self.first_replicate = int(first_replicate)
         self.running = True
         R, D = st.R, compiled.days
@@ -123,7 +129,7 @@ class EnsembleEngine:
             # values go to a small day-major staging block first, flushed every STAGE days
             self._int_names = [*DAY_COUNTS[:12], *INT_STATE_COLUMNS, *STANDDOWN_COUNTS]
             self._float_names = [*FLOAT_COLUMNS, *(f"capacity_{gid}" for gid in compiled.group_ids)]
-            self._tab_int = np.zeros((len(self._int_names), R, D), dtype=np.int64)
+            self._tab_int = np.zeros((len(self._int_names), R, D), dtype=np.int32 if compact else np.int64)
             self._tab_float = np.zeros((len(self._float_names), R, D))
             self._stage_int = np.zeros((STAGE, len(self._int_names), R), dtype=np.int64)
             self._stage_float = np.zeros((STAGE, len(self._float_names), R))
@@ -211,9 +217,10 @@ class EnsembleEngine:
         c, R = self.c, self.R
         D = self.state.day + 1
         dates = pd.to_datetime(c.dates[:D])
+        ids = self.replicate_ids.astype(np.int32) if self.compact else self.replicate_ids
         cols: dict[str, Any] = {
-            "replicate": np.repeat(self.replicate_ids, D),
-            "day": np.tile(np.arange(D, dtype=np.int64), R),
+            "replicate": np.repeat(ids, D),
+            "day": np.tile(np.arange(D, dtype=np.int16 if self.compact else np.int64), R),
             "date": np.tile(dates.values, R),
         }
         self._flush()
@@ -244,11 +251,12 @@ class EnsembleEngine:
         """The recorded day counts as (R, D) arrays."""
         return {k: v[: self.state.day + 1].T for k, v in self.recorded.items()}
 
-    def event_log(self) -> pd.DataFrame:
-        """The event log (``events=True``): replicate, day, date and the typed columns, replicate-major."""
+    def event_log(self, release: bool = False) -> pd.DataFrame:
+        """The event log (``events=True``): replicate, day, date and the typed columns, replicate-major;
+        ``release`` empties the engine's log while the table is built (:meth:`sim.dynamics.EventLog.frame`)."""
         if self.state.events is None:
             raise RuntimeError("this engine was built with events=False")
-        return self.state.events.frame(self.c.dates, self.first_replicate)
+        return self.state.events.frame(self.c.dates, self.first_replicate, release=release)
 
 
 # ====================================================================== public API
@@ -256,28 +264,27 @@ class EnsembleEngine:
 
 def run_ensemble(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
                  overrides: Sequence[str] = (), events: bool = False, first_replicate: int = 0,
-                 params: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                 params: Mapping[str, Any] | None = None,
+                 compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run ``replicates`` replicates on the ensemble engine; return (timeseries, events or None).
 
     ``scenario`` is anything :class:`~sim.model.EscalationModel` accepts.  Seeding:
     see the module docstring (blocks of :data:`BLOCK` from ``first_replicate``).
     ``params``: ``{schema path: one value per replicate}`` (see :class:`sim.dynamics.Params`).
+    ``compact``: the per-day table in the result files' narrower integer types (see :class:`EnsembleEngine`).
     """
     s = prepare_scenario(scenario, days, overrides)
     c = compile_scenario(s)
     ts_parts, ev_parts = [], []
     for first, n in seeding_blocks(replicates, first_replicate):
         eng = EnsembleEngine(c, n, block_rng(seed, first, n), events=events, table=True, first_replicate=first,
-                             params=block_params(params, first - first_replicate, n)).run()
+                             params=block_params(params, first - first_replicate, n), compact=compact).run()
         ts_parts.append(eng.timeseries())
         if events:
-            ev_parts.append(eng.event_log())
+            ev_parts.append(eng.event_log(release=True))
         del eng
     ts = ts_parts[0] if len(ts_parts) == 1 else pd.concat(ts_parts, ignore_index=True)
-    ev = None
-    if events:
-        ev = ev_parts[0] if len(ev_parts) == 1 else pd.concat(ev_parts, ignore_index=True)
-    return ts, ev
+    return ts, (concat_events(ev_parts) if events else None)
 
 
 def block_params(params: Mapping[str, Any] | None, offset: int, n: int) -> dict[str, np.ndarray] | None:

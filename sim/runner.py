@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from mesa import Agent
 
+from .dynamics.events import concat_events
 from .engines import prepare_scenario
 from .model import EscalationModel
 from .schema import Scenario
@@ -71,4 +72,4 @@ def run_replicates(scenario: Any = "baseline", replicates: int = 1, seed: int = 
         ts, ev = run_one(s, seeds[r], first_replicate + r)
         ts_parts.append(ts)
         ev_parts.append(ev)
-    return (pd.concat(ts_parts, ignore_index=True), pd.concat(ev_parts, ignore_index=True))
+    return pd.concat(ts_parts, ignore_index=True), concat_events(ev_parts)

@@ -49,9 +49,10 @@ def _progress(total: int, desc: str, quiet: bool) -> Any:
 
 
 def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, quiet: bool = False,
-                    desc: str | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
+                    desc: str | None = None, compact: bool = True) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
     """Yield (per-day table, event log) of consecutive blocks of replicates 0 .. replicates-1 on ``engine``
-    (:func:`sim.engines.get_engine`), with a progress bar counting runs."""
+    (:func:`sim.engines.get_engine`), with a progress bar counting runs; ``compact``: the per-day table in the
+    files' narrower integer types (:class:`sim.ensemble.EnsembleEngine`)."""
     from sim.engines import get_engine
 
     runner = get_engine(engine, replicates)
@@ -68,7 +69,7 @@ def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, q
         for first in range(0, replicates, size):
             n = min(size, replicates - first)
             done = bar.n
-            block = runner.run(scenario, n, seed, first_replicate=first, events=True, progress=tick)
+            block = runner.run(scenario, n, seed, first_replicate=first, events=True, progress=tick, compact=compact)
             if bar.n == done:  # an engine that does not report each run: count the block
                 bar.update(n)
             yield block
@@ -79,12 +80,12 @@ def simulate_tables(scenario: Any, replicates: int, seed: int, engine: str, *,
                     quiet: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The whole per-day table and event log in memory (the Python API, small runs): the blocks of
     :func:`simulate_blocks` joined, in the documented order (:func:`sim.results.tidy_timeseries`)."""
+    from sim.dynamics.events import concat_events
     from sim.results import tidy_events, tidy_timeseries
 
-    parts = list(simulate_blocks(scenario, replicates, seed, engine, quiet=quiet))
+    parts = list(simulate_blocks(scenario, replicates, seed, engine, quiet=quiet, compact=False))
     ts = pd.concat([p[0] for p in parts], ignore_index=True) if len(parts) > 1 else parts[0][0]
-    evs = [p[1] for p in parts if p[1] is not None]
-    ev = pd.concat(evs, ignore_index=True) if len(evs) > 1 else (evs[0] if evs else None)
+    ev = concat_events(p[1] for p in parts)
     return tidy_timeseries(ts, [g.id for g in scenario.militia.groups]), tidy_events(ev)
 
 

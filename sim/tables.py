@@ -166,6 +166,8 @@ def _convert(values: Any, typ: pa.DataType, start: dt.date, days: np.ndarray) ->
         else:
             idx = rung_numbers(values).astype(np.int8)
         return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int8()), _RUNG_DICTIONARY, ordered=RUNG_TYPE.ordered)
+    if pa.types.is_dictionary(typ) and isinstance(values.dtype, pd.CategoricalDtype):
+        return _from_categorical(values, typ)
     if pa.types.is_dictionary(typ) or typ == pa.string():
         text = pa.array(values, from_pandas=True)
         if pa.types.is_dictionary(text.type):  # a categorical: decode, then encode again below
@@ -173,6 +175,22 @@ def _convert(values: Any, typ: pa.DataType, start: dt.date, days: np.ndarray) ->
         text = text.cast(pa.string())
         return text.dictionary_encode().cast(typ) if pa.types.is_dictionary(typ) else text
     return pa.Array.from_pandas(values).cast(typ)
+
+
+def _from_categorical(values: pd.Series, typ: pa.DataType) -> pa.Array:
+    """A categorical text column as the dictionary array ``dictionary_encode`` gives its texts -- the texts
+    present, in order of first appearance -- computed on the codes (no text per row is made)."""
+    codes = values.cat.codes.to_numpy()
+    if codes.size and codes.min() < 0:  # missing values: the general path keeps them null
+        text = pa.array(values.astype(object), from_pandas=True).cast(pa.string())
+        return text.dictionary_encode().cast(typ)
+    used, first = np.unique(codes, return_index=True)
+    used = used[np.argsort(first, kind="stable")]
+    index = np.zeros(len(values.cat.categories), dtype=np.int64)
+    index[used] = np.arange(used.size)
+    texts = pa.array(np.asarray(values.cat.categories, dtype=object)[used], pa.string())
+    indices = pa.array(index[codes], typ.index_type)
+    return pa.DictionaryArray.from_arrays(indices, texts.cast(typ.value_type))
 
 
 def to_arrow(frame: pd.DataFrame, start: dt.date, schema: pa.Schema | None = None,

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import rules
-from sim.columns import EVENT_COLUMNS, TIMESERIES_COLUMNS
+from sim.columns import EVENT_COLUMNS, EVENT_TEXT, TIMESERIES_COLUMNS
 from sim.compiled import compile_scenario
+from sim.dynamics.events import concat_events
 from sim.ensemble import EnsembleEngine, block_rng
 from sim.model import EscalationModel
 from sim.runner import replicate_seeds, tidy_events, tidy_timeseries
@@ -47,7 +48,7 @@ class MesaEngine:
     def run(self, s: Scenario, replicates: int, seed: int) -> Run:
         models = [EscalationModel(s, rng=np.random.default_rng(ss)).run() for ss in replicate_seeds(seed, replicates)]
         ts = pd.concat([tidy_timeseries(m, r) for r, m in enumerate(models)], ignore_index=True)
-        ev = pd.concat([tidy_events(m, r) for r, m in enumerate(models)], ignore_index=True)
+        ev = concat_events(tidy_events(m, r) for r, m in enumerate(models))
         return Run(ts, ev, [m.state for m in models])
 
 
@@ -354,13 +355,17 @@ def test_tables_have_the_documented_columns(engine):
     assert list(r.ev.columns) == ["replicate", "day", "date", *EVENT_COLUMNS[1:]]
     assert len(r.ts) == 60 and r.ts["date"].iloc[0] == pd.Timestamp("2023-10-17")
     assert {"attack", "rung"} <= set(r.ev["kind"])
-    assert r.ev["launches"].dtype == np.int64 and r.ev["value"].dtype == float
+    # compact event log (sim.dynamics.events): codes for text, narrow whole numbers, no Python object per event
+    assert r.ev["launches"].dtype == np.int16 and r.ev["value"].dtype == float
+    assert r.ev["replicate"].dtype == np.int32 and r.ev["day"].dtype == np.int16
+    assert all(isinstance(r.ev[c].dtype, pd.CategoricalDtype) for c in EVENT_TEXT)
 
 
 def test_both_engines_give_the_same_dtypes():
     s = _valid(Scenario(days=30))
     a, b = MesaEngine().run(s, 2, 5), Ensemble().run(s, 2, 5)
-    assert a.ts.dtypes.equals(b.ts.dtypes) and a.ev.dtypes.equals(b.ev.dtypes)
+    # text columns are categoricals of the texts each run met: their kind (not their categories) must agree
+    assert a.ts.dtypes.equals(b.ts.dtypes) and a.ev.dtypes.astype(str).equals(b.ev.dtypes.astype(str))
 
 
 def test_same_seed_same_tables_different_seed_different(engine):

@@ -1,4 +1,4 @@
-"""The event log of the dynamics: typed columns, one row per event and replicate.
+"""The event log of the dynamics: compact typed columns, one row per event and replicate.
 
 Rows are appended by the phases as column blocks (one block per call, with the
 replicates it concerns) and assembled once, replicate-major in time order, by
@@ -6,6 +6,16 @@ replicates it concerns) and assembled once, replicate-major in time order, by
 :data:`sim.columns.EVENT_COLUMNS` -- text columns (:data:`~sim.columns.EVENT_TEXT`),
 whole-number columns (:data:`~sim.columns.EVENT_COUNTS`, 0 where they do not
 apply, ``due_day`` -1) and the float ``value``.
+
+Memory: a block is encoded when it is added -- text as integer codes into the
+log's vocabulary, whole numbers in the narrowest of
+:data:`~sim.columns.EVENT_COUNT_DTYPES` that holds them, a value shared by the
+whole block kept once -- so an event costs a few tens of bytes, never a Python
+object.  :meth:`EventLog.frame` gives the text columns as pandas categoricals
+sharing one dtype (the sorted distinct texts of the log and "", so that text
+columns compare with each other) and ``replicate``/``day`` as
+:data:`~sim.columns.EVENT_REPLICATE_DTYPE`/:data:`~sim.columns.EVENT_DAY_DTYPE`;
+:func:`concat_events` joins such frames keeping them categorical.
 
 Rows by ``kind``:
 
@@ -28,68 +38,171 @@ Rows by ``kind``:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 
-from ..columns import EVENT_COLUMNS, EVENT_COUNTS, EVENT_TEXT
+from ..columns import (EVENT_COLUMNS, EVENT_COUNT_DTYPES, EVENT_COUNTS, EVENT_DAY_DTYPE, EVENT_DEFAULTS,
+                       EVENT_REPLICATE_DTYPE, EVENT_TEXT)
 
-_DEFAULT = {**{k: "" for k in EVENT_TEXT}, **{k: 0 for k in EVENT_COUNTS}, "due_day": -1, "value": 0.0}
+_NARROW, _WIDE = EVENT_COUNT_DTYPES
+_TEXT = frozenset(EVENT_TEXT)
+
+
+def _whole(key: str, values: np.ndarray) -> np.ndarray:
+    """Whole numbers in the narrowest of :data:`EVENT_COUNT_DTYPES` that holds them (never wrapped)."""
+    if not np.issubdtype(values.dtype, np.integer):
+        values = values.astype(np.int64)
+    if values.size == 0:
+        return values.astype(_NARROW)
+    lo, hi = int(values.min()), int(values.max())
+    for dtype in EVENT_COUNT_DTYPES:
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return values.astype(dtype, copy=False)
+    raise OverflowError(f"event column {key!r}: {lo if lo < np.iinfo(_WIDE).min else hi} does not fit in {_WIDE}")
+
+
+def _scalar_dtype(value: int) -> np.dtype:
+    return _NARROW if np.iinfo(_NARROW).min <= value <= np.iinfo(_NARROW).max else _WIDE
 
 
 class EventLog:
-    """Column blocks of events, assembled on demand (see the module doc)."""
+    """Encoded column blocks of events, assembled on demand (see the module doc)."""
 
     def __init__(self) -> None:
         self._blocks: list[tuple[np.ndarray, int, dict[str, Any]]] = []
+        self._vocab: dict[str, int] = {}  # text -> code, shared by the text columns
+        self._size = 0
+
+    # ------------------------------------------------------------------ recording
 
     def add(self, idx: Any, day: int, **fields: Any) -> None:
         """Events of replicates ``idx`` on ``day``; each field one value or one per replicate."""
-        unknown = set(fields) - set(_DEFAULT)
+        unknown = set(fields) - set(EVENT_DEFAULTS)
         if unknown:
             raise KeyError(f"unknown event fields {sorted(unknown)}")
-        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
-        if idx.size:
-            self._blocks.append((idx, int(day), fields))
+        idx = np.atleast_1d(np.asarray(idx))
+        if not idx.size:
+            return
+        n = idx.size
+        encoded = {key: self._encode(key, value, n) for key, value in fields.items()}
+        self._blocks.append((idx.astype(EVENT_REPLICATE_DTYPE), int(day), encoded))
+        self._size += n
+
+    def _code(self, text: str) -> int:
+        code = self._vocab.get(text)
+        if code is None:
+            code = self._vocab[text] = len(self._vocab)
+        return code
+
+    def _encode(self, key: str, value: Any, n: int) -> Any:
+        """A field as stored: a Python scalar for one value, else an array of ``n`` codes or numbers."""
+        if key in _TEXT:
+            if isinstance(value, str):
+                return self._code(value)
+            values, uniques = pd.factorize(np.asarray(value, dtype=object).ravel())
+            lut = np.fromiter((self._code(str(u)) for u in uniques), dtype=np.int32, count=len(uniques))
+            array = lut[values].astype(_NARROW if len(self._vocab) <= np.iinfo(_NARROW).max else _WIDE)
+        elif isinstance(EVENT_DEFAULTS[key], float):
+            array = np.asarray(value, dtype=np.float64)
+            if array.ndim == 0:
+                return float(array)
+        else:
+            array = np.asarray(value)
+            if array.ndim == 0:
+                return int(array.astype(np.int64))
+            array = _whole(key, array.ravel())
+        if array.size == 1 and n != 1:
+            return array[0].item()
+        if array.size != n:
+            raise ValueError(f"event field {key!r} has {array.size} values for {n} events")
+        return array
 
     def __len__(self) -> int:
-        return sum(b[0].size for b in self._blocks)
+        return self._size
+
+    # ------------------------------------------------------------------ reading
 
     def rows(self, replicate: int = 0) -> list[dict[str, Any]]:
         """The events of one replicate as dicts (for display), in time order."""
+        texts = list(self._vocab)
         out = []
         for idx, day, fields in self._blocks:
             for j in np.flatnonzero(idx == replicate).tolist():
-                row = {"day": day}
+                row: dict[str, Any] = {"day": day}
                 for k in EVENT_COLUMNS[1:]:
-                    v = fields.get(k, _DEFAULT[k])
-                    row[k] = v[j] if isinstance(v, (np.ndarray, list)) else v
+                    v = fields.get(k)
+                    if v is None:
+                        row[k] = EVENT_DEFAULTS[k]
+                        continue
+                    v = v[j].item() if isinstance(v, np.ndarray) else v
+                    row[k] = texts[v] if k in _TEXT else v
                 out.append(row)
         return out
 
-    def frame(self, dates: Any, first_replicate: int = 0) -> pd.DataFrame:
-        """All events: ``replicate, day, date`` then :data:`EVENT_COLUMNS`, replicate-major in time order."""
-        n = [b[0].size for b in self._blocks]
+    def frame(self, dates: Any, first_replicate: int = 0, *, release: bool = False) -> pd.DataFrame:
+        """All events: ``replicate, day, date`` then :data:`EVENT_COLUMNS`, replicate-major in time order.
+
+        ``release``: empty the log while the table is built (each column's blocks
+        are let go once the column is made), so the two are not held at once.
+        """
+        blocks = self._blocks
+        n = [b[0].size for b in blocks]
         total = int(sum(n))
-        rep = np.concatenate([b[0] for b in self._blocks]) if total else np.zeros(0, dtype=np.int64)
-        day = np.repeat(np.array([b[1] for b in self._blocks], dtype=np.int64), n)
+        rep = np.concatenate([b[0] for b in blocks]) if total else np.zeros(0, dtype=EVENT_REPLICATE_DTYPE)
+        day = np.repeat(np.array([b[1] for b in blocks], dtype=EVENT_DAY_DTYPE), n)
+        fields = [b[2] for b in blocks]
+        texts = list(self._vocab)
+        if release:
+            self._blocks, self._size, self._vocab = [], 0, {}
+            del blocks
+        # one categorical dtype for every text column: the log's texts and "" (the default), sorted;
+        # rank[code] is a text's category, rank[-1] that of "" (the code -1 of a text column left out)
+        categories = sorted({*texts, ""})
+        where = {t: i for i, t in enumerate(categories)}
+        rank = np.array([where[t] for t in texts] + [where[""]], dtype=np.int32)
+        dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
         order = np.argsort(rep, kind="stable")
         dates = pd.to_datetime(pd.Series(list(dates))).values
-        cols: dict[str, Any] = {"replicate": first_replicate + rep[order], "day": day[order],
-                                "date": dates[day[order]] if total else dates[:0]}
+        day = day[order]
+        cols: dict[str, Any] = {"replicate": (rep[order] + EVENT_REPLICATE_DTYPE.type(first_replicate)),
+                                "day": day, "date": dates[day] if total else dates[:0]}
+        del rep
         for key in EVENT_COLUMNS[1:]:
-            default = _DEFAULT[key]
-            dtype = object if isinstance(default, str) else (np.int64 if isinstance(default, int) else float)
-            parts = [np.broadcast_to(np.asarray(f.get(key, default), dtype=dtype), (k,))
-                     for (_, _, f), k in zip(self._blocks, n)]
-            v = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-            cols[key] = v[order]
-        frame = pd.DataFrame(cols)
-        for key in EVENT_COLUMNS[1:]:
-            if isinstance(_DEFAULT[key], str):
-                frame[key] = frame[key].astype(object)
-        return frame
+            parts = [self._part(f.pop(key, None) if release else f.get(key), key, k) for f, k in zip(fields, n)]
+            values = np.concatenate(parts)[order] if parts else np.zeros(0, dtype=self._part(None, key, 0).dtype)
+            del parts
+            if key in _TEXT:
+                values = pd.Categorical.from_codes(rank[values], dtype=dtype, validate=False)
+            cols[key] = values
+        return pd.DataFrame(cols, copy=False)
+
+    def _part(self, stored: Any, key: str, n: int) -> np.ndarray:
+        """``n`` values of one block's field (its default where the block did not give it)."""
+        if isinstance(stored, np.ndarray):
+            return stored
+        if key in _TEXT:  # a single text: its code (-1 where the block gave none: the default "")
+            return np.full(n, -1 if stored is None else stored, dtype=_NARROW if (stored or 0) < 2 ** 15 else _WIDE)
+        value = EVENT_DEFAULTS[key] if stored is None else stored
+        if isinstance(value, float):
+            return np.full(n, value, dtype=np.float64)
+        return np.full(n, value, dtype=_scalar_dtype(value))
+
+
+def concat_events(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """Event logs joined (``ignore_index``); their categorical text columns keep one categorical dtype, the
+    union of their texts, sorted (as :meth:`EventLog.frame` gives one log)."""
+    frames = [f for f in frames if f is not None]
+    if len(frames) < 2:
+        return frames[0] if frames else None
+    cols = [c for c in frames[0].columns if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
+    if cols:
+        texts = sorted(set().union(*(f[c].cat.categories for f in frames for c in cols)))
+        dtype = pd.CategoricalDtype(pd.Index(texts, dtype=object))
+        frames = [f.astype(dict.fromkeys(cols, dtype)) for f in frames]
+    return pd.concat(frames, ignore_index=True)
 
 
 def describe(row: dict[str, Any]) -> str:
@@ -103,4 +216,4 @@ def describe(row: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-__all__ = ["EventLog", "describe"]
+__all__ = ["EventLog", "concat_events", "describe"]
