@@ -213,6 +213,7 @@ class _Column:
             single.append(default if v is None else v)
         self.single = np.array(single, dtype=np.float64 if isinstance(default, float) else np.int64)
         self.dense = np.concatenate(parts) if parts else np.zeros(0, dtype=_NARROW)
+        self.single_blocks = len(fields) - len(parts)
         del parts
         if isinstance(default, float):
             self.dtype = np.dtype(np.float64)
@@ -224,12 +225,13 @@ class _Column:
 
     def take(self, block: np.ndarray, within: np.ndarray) -> np.ndarray:
         """The values of the events ``within`` their ``block``."""
-        values = self.single[block].astype(self.dtype)
-        if self.dense.size:
-            offset = self.offset[block]
-            given = offset >= 0
-            values[given] = self.dense[offset[given] + within[given]]
-        return values
+        if not self.dense.size:
+            return self.single.astype(self.dtype)[block]
+        offset = self.offset[block]
+        dense = np.take(self.dense, offset + within, mode="clip")  # clipped where offset is -1: not used
+        if self.single_blocks == 0:
+            return dense.astype(self.dtype, copy=False)
+        return np.where(offset >= 0, dense, self.single.astype(self.dtype)[block]).astype(self.dtype, copy=False)
 
 
 class EventParts:
