@@ -26,7 +26,8 @@ import pandas as pd
 from sim.outcomes import QUANTILES
 from sim.rules import RUNG_NAMES
 
-__all__ = ["CUMULATED", "FLOAT_RESOLUTION", "WHOLE", "DayAggregates", "iter_replicate_blocks"]
+__all__ = ["CUMULATED", "FLOAT_RESOLUTION", "PAUSE_COLUMN", "SAMPLE_PATHS", "WHOLE", "DayAggregates",
+           "iter_replicate_blocks"]
 
 WHOLE = ("cumulative_attacks",)
 """Whole-number columns kept as they are."""
@@ -35,6 +36,10 @@ CUMULATED = ("us_strikes", "targets_struck", "munitions")
 FLOAT_RESOLUTION = 1e-3
 """Bin width of the capacity (0 to 1) histograms."""
 _FLOAT_BINS = int(round(1 / FLOAT_RESOLUTION)) + 1
+SAMPLE_PATHS = 5
+"""Replicates kept whole (the lowest replicate numbers) so a figure can show single runs, pauses included."""
+PAUSE_COLUMN = "groups_stood_down"
+"""Per-day column that is positive on the days a stand-down is in force (docs/ODD.md 7.11)."""
 
 
 def _quantiles(counts: np.ndarray, values: np.ndarray, n: int, qs=QUANTILES) -> np.ndarray:
@@ -65,6 +70,8 @@ class DayAggregates:
         self._whole: dict[str, np.ndarray] = {}  # name -> (days, V) counts of value v
         self._float: dict[str, np.ndarray] = {}  # name -> (days, bins) counts
         self._rung = np.zeros((self.days, len(RUNG_NAMES)), dtype=np.int64)  # counts of max_rung == k
+        self._paused = np.zeros(self.days, dtype=np.int64)  # replicates with a stand-down in force, by day
+        self._sample: dict[int, dict[str, np.ndarray]] = {}  # replicate -> column -> values by day
 
     @property
     def dates(self) -> np.ndarray:
@@ -125,10 +132,25 @@ class DayAggregates:
             top = rung_numbers(block["max_rung"]).reshape(reps, self.days)
             flat = (np.arange(self.days, dtype=np.int64) * len(RUNG_NAMES) + top).ravel()
             self._rung += np.bincount(flat, minlength=self.days * len(RUNG_NAMES)).reshape(self.days, -1)
-        for name in [*WHOLE, *CUMULATED, *caps, "max_rung"]:
+        if PAUSE_COLUMN in block.columns:
+            self._paused += (self._wide(block, PAUSE_COLUMN, reps) > 0).sum(axis=0)
+        self._keep_samples(block, reps)
+        for name in [*WHOLE, *CUMULATED, *caps, "max_rung", PAUSE_COLUMN]:
             if name in block.columns and name not in self.columns:
                 self.columns.append(name)
         self.n += reps
+
+    def _keep_samples(self, block: pd.DataFrame, reps: int) -> None:
+        """Keep the per-day paths of the :data:`SAMPLE_PATHS` lowest replicate numbers seen so far."""
+        cols = [c for c in ("cumulative_attacks", PAUSE_COLUMN) if c in block.columns]
+        if "replicate" not in block.columns or not cols:
+            return
+        ids = block["replicate"].to_numpy().reshape(reps, self.days)[:, 0]
+        chosen = sorted({*self._sample, *(int(i) for i in ids)})[:SAMPLE_PATHS]
+        wide = {c: self._wide(block, c, reps) for c in cols}
+        row = {int(r): k for k, r in enumerate(ids)}
+        self._sample = {r: (self._sample[r] if r in self._sample else {c: wide[c][row[r]].copy() for c in cols})
+                        for r in chosen}
 
     # ------------------------------------------------------------------ answers
 
@@ -142,6 +164,19 @@ class DayAggregates:
         if column in self._float:
             return _quantiles(self._float[column], np.arange(_FLOAT_BINS) * FLOAT_RESOLUTION, self.n)
         raise KeyError(f"no per-day distribution of {column!r}")
+
+    def paused_share(self) -> np.ndarray:
+        """Share of replicates with a stand-down in force (:data:`PAUSE_COLUMN` > 0), by day."""
+        if PAUSE_COLUMN not in self.columns:
+            raise KeyError(f"no {PAUSE_COLUMN!r} column was counted")
+        return self._paused / max(self.n, 1)
+
+    def samples(self, column: str) -> tuple[list[int], np.ndarray]:
+        """The kept replicates (lowest numbers) and their values of ``column`` by day (K x days)."""
+        ids = sorted(r for r in self._sample if column in self._sample[r])
+        if not ids:
+            raise KeyError(f"no sample paths of {column!r}")
+        return ids, np.stack([self._sample[r][column] for r in ids])
 
     def reached(self, rung: int) -> np.ndarray:
         """Share of replicates whose highest rung so far is at least ``rung``, by day."""
@@ -177,7 +212,7 @@ class DayAggregates:
 
         pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names
-        wanted = [c for c in names if c in ("replicate", "day", "date", "max_rung", *WHOLE, *CUMULATED)
+        wanted = [c for c in names if c in ("replicate", "day", "date", "max_rung", PAUSE_COLUMN, *WHOLE, *CUMULATED)
                   or c.startswith("capacity_")]
         meta = read_metadata(path)
         groups = (pf.read_row_group(i, columns=wanted).to_pandas() for i in range(pf.num_row_groups))

@@ -9,6 +9,8 @@ Four figures, each saved as PNG and SVG:
 ``us_strikes``        cumulative facilities struck, aimpoints struck and munitions used (median and bands),
                       with the single strikes reported in the sources marked on their dates
 ``militia_capacity``  small multiples: capacity of each militia group (median and middle 50%)
+``pauses``            single runs' cumulative attacks with the days a stand-down is in force drawn
+                      bold, over the median; below, the share of runs with a stand-down in force
 
 Each figure function is built from an axes-level function (:func:`fan_axes`,
 :func:`ladder_strip`, :func:`strike_axes`, :func:`capacity_axes`) that the web
@@ -33,6 +35,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
@@ -41,7 +44,7 @@ from sim.plot_sources import source_points, source_strikes
 from sim.rules import RUNG_NAMES
 
 __all__ = ["RunData", "FIGURES", "FORMATS", "PALETTE", "STYLE", "draw_figures", "fan_chart", "ladder_chart",
-           "strikes_chart", "capacity_chart", "fan_axes", "ladder_strip", "strike_axes", "capacity_axes",
+           "strikes_chart", "capacity_chart", "pauses_chart", "fan_axes", "ladder_strip", "strike_axes", "capacity_axes",
            "group_columns", "colour", "source_points"]
 
 FORMATS = ("png", "svg")
@@ -291,6 +294,59 @@ def capacity_axes(axes: Sequence[Any], runs: Sequence[RunData]) -> None:
         _date_axis(ax)
 
 
+def _spans(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) day of each run of True in ``mask``."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist()))
+
+
+def pauses_axes(ax: Any, strip: Any, run: RunData, i: int = 0) -> None:
+    """Single runs of ``run`` (thin lines) over its median (bold), stand-down days drawn thick; the share
+    of runs with a stand-down in force in ``strip`` (colour ``i`` of the palette)."""
+    from sim.aggregates import PAUSE_COLUMN
+
+    dates = _dates(run)
+    ax.plot(dates, _bands(run, "cumulative_attacks")[2], color="0.15", lw=2.2, label="median of all runs", zorder=3)
+    ids, paths = run.days.samples("cumulative_attacks")
+    paused = None
+    if PAUSE_COLUMN in run.days.columns:
+        paused = run.days.samples(PAUSE_COLUMN)[1] > 0
+    for k, (rep, path) in enumerate(zip(ids, paths)):
+        c = colour(i + k + 1)
+        ax.plot(dates, path, color=c, lw=1.0, label=f"run {rep}")
+        if paused is not None:
+            for a, b in _spans(paused[k]):
+                ax.plot(dates[a:b + 1], path[a:b + 1], color=c, lw=4.5, alpha=0.45, solid_capstyle="butt")
+    ax.set_ylabel("attacks\n(cumulative)")
+    ax.set_ylim(bottom=0)
+    _date_axis(ax)
+    if paused is not None:
+        strip.fill_between(dates, run.days.paused_share(), step="mid", color=colour(i), alpha=0.5, lw=0)
+    strip.set_ylim(0, 1)
+    strip.yaxis.set_major_formatter(PercentFormatter(1.0))
+    strip.set_ylabel("runs with a\nstand-down", fontsize=plt_size("axes.labelsize", -1))
+    _date_axis(strip)
+
+
+def pauses_chart(runs: Sequence[RunData]) -> Figure:
+    """Per run: single runs' cumulative attacks, stand-downs drawn thick; the share of runs standing down."""
+    shown = [r for r in runs if _has_days(r)]
+    fig = _new_figure(9.5, 1.4 + 3.6 * max(1, len(shown)))
+    if not shown:
+        return _finish(fig, runs)
+    axes = fig.subplots(2 * len(shown), 1, sharex=True, gridspec_kw={"height_ratios": [3, 1] * len(shown)})
+    for i, run in enumerate(shown):
+        ax, strip = axes[2 * i], axes[2 * i + 1]
+        pauses_axes(ax, strip, run, 0)
+        if len(shown) > 1:
+            ax.set_title(run.name, loc="left", fontsize=plt_size("axes.titlesize", -1))
+    handles, _ = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="0.4", lw=4.5, alpha=0.45, label="a stand-down in force that day"))
+    axes[0].legend(handles=handles, loc="upper left", ncols=2, fontsize=plt_size("legend.fontsize", -1))
+    fig.suptitle("Pauses: single runs of cumulative militia attacks; thick where a group stands down")
+    return _finish(fig, runs)
+
+
 def plt_size(key: str, delta: float = 0.0) -> float:
     """A font size of the current style (``key`` of rcParams) plus ``delta`` points."""
     from matplotlib.font_manager import FontProperties
@@ -372,6 +428,7 @@ FIGURES: dict[str, Callable[[Sequence[RunData]], Figure]] = {
     "ladder": ladder_chart,
     "us_strikes": strikes_chart,
     "militia_capacity": capacity_chart,
+    "pauses": pauses_chart,
 }
 """File stem -> figure function.  Each takes a list of runs (one run, or several overlaid)."""
 

@@ -536,6 +536,58 @@ class StandDown(Strict):
     break_revenge: float = param(0.3, "Revenge added to a standing-down group in one day that breaks its stand-down (a new grievance)", ge=0, le=20, plausible=(0.1, 1.0), why="a leader killed ends a pause (the US strike of 7 Feb 2024 killed a Kataib Hezbollah commander, and the groups vowed revenge); how large a blow it takes is unknown (reasoning)")
 
 
+# --------------------------------------------------------------------------- ceasefire windows
+
+
+CEASEFIRE_ACTORS = ("militias", "iran", "us")
+"""Observers of a ceasefire window besides group ids: every group, Iran, the United States."""
+PAUSE2023 = ("the Gaza humanitarian pause of 24-30 Nov 2023: attacks on US forces in Iraq and Syria largely "
+             "stopped while it held and resumed after it (public record, not in the seeds)")
+
+
+class CeasefireWindow(Strict):
+    """One ceasefire window: the days from ``start`` to ``end`` (both included), who observes it, how well."""
+
+    name: str = Field("ceasefire", min_length=1, max_length=80, description="Label of the window in the event log",
+                      json_schema_extra={"unit": "", "role": "setting"})
+    start: dt.date = setting(dt.date(2023, 11, 24), "First day of the window (inside the run)", unit="date")
+    end: dt.date = setting(dt.date(2023, 11, 30), "Last day of the window, included (on or after start, inside the run)",
+                           unit="date")
+    observers: list[str] = Field(
+        default_factory=lambda: list(CEASEFIRE_ACTORS), min_length=1, max_length=20,
+        description="Who observes the window: group ids, 'militias' (every group), 'iran', 'us'",
+        json_schema_extra={"unit": "", "role": "setting"})
+    obedience: float | None = setting(None, "Chance that an observing group honours this window (empty: "
+                                            "ceasefire.obedience)", unit="probability", ge=0, le=1)
+
+
+class Ceasefire(Strict):
+    """Ceasefire windows (issue 11 item 2): announced truces that observing actors keep for their whole length.
+
+    An observing group honours a window with chance ``obedience`` (drawn per replicate and group when the
+    window opens) and then makes no attacks while it is open, or defies it and attacks as usual; an
+    observing Iran makes no direct attack; an observing United States orders and makes no retaliatory,
+    campaign, preemptive or leadership strike (orders falling due inside the window are dropped) but
+    keeps its self-defence strikes on launch teams that attack.  ``windows`` are dated; ``start_day`` and
+    ``days`` give one more window in days of the run (the web page's truce), observed by ``observers``.
+    """
+
+    obedience: float = param(0.9, "Chance that an observing group honours a ceasefire window for its whole length "
+                                  "(drawn per replicate and group when the window opens)", unit="probability",
+                             ge=0, le=1, plausible=(0.5, 1.0),
+                             why=PAUSE2023 + "; and in Feb 2024 Kataib Hezbollah suspended its attacks while Harakat "
+                                             "al-Nujaba said it would go on: most, not all, groups keep a truce")
+    start_day: int = setting(30, "Day of the run on which the truce given in run days opens", unit="days",
+                             ge=0, le=3650)
+    days: int = setting(0, "Length of the truce given in run days (0 = none)", unit="days", ge=0, le=3650)
+    observers: list[str] = Field(
+        default_factory=lambda: list(CEASEFIRE_ACTORS), min_length=1, max_length=20,
+        description="Who observes the truce given in run days: group ids, 'militias' (every group), 'iran', 'us'",
+        json_schema_extra={"unit": "", "role": "setting"})
+    windows: list[CeasefireWindow] = Field(default_factory=list, max_length=100, description="Dated ceasefire windows",
+                                           json_schema_extra={"unit": "", "role": "setting"})
+
+
 # --------------------------------------------------------------------------- ladder and shocks
 
 
@@ -586,6 +638,7 @@ class Scenario(Strict):
     iran: Iran = Field(default_factory=Iran)
     ladder: Ladder = Field(default_factory=Ladder)
     standdown: StandDown = Field(default_factory=StandDown)
+    ceasefire: Ceasefire = Field(default_factory=Ceasefire)
     shocks: list[Shock] = Field(default_factory=list, max_length=1000, json_schema_extra={
         "unit": "", "role": "uncertainty", "why": "scripted events, not a number: no range (sweeps cannot vary them)"})
 
@@ -619,7 +672,34 @@ class Scenario(Strict):
                 raise ValueError(f"shocks[{i}].group {s.group!r} is not a group id; allowed: {', '.join(sorted(groups))}")
             if s.base is not None and s.base not in bases:
                 raise ValueError(f"shocks[{i}].base {s.base!r} is not a base id; allowed: {', '.join(sorted(bases))}")
+        self._ceasefire_checks(groups)
         return self
+
+    def _ceasefire_checks(self, groups: set[str]) -> None:
+        """Observers that exist; windows inside the run, ending on or after their start."""
+        cf = self.ceasefire
+        allowed = ", ".join([*CEASEFIRE_ACTORS, *sorted(groups)])
+        lists = [("ceasefire.observers", cf.observers)]
+        lists += [(f"ceasefire.windows[{i}].observers", w.observers) for i, w in enumerate(cf.windows)]
+        for where, observers in lists:
+            for j, who in enumerate(observers):
+                if who not in CEASEFIRE_ACTORS and who not in groups:
+                    raise ValueError(f"{where}[{j}] {who!r} is not an observer; allowed: {allowed}")
+        first, last = self.start_date, self.end_date
+        inside = f"dates from {first.isoformat()} to {last.isoformat()} (the run's days)"
+        for i, w in enumerate(cf.windows):
+            for key in ("start", "end"):
+                day = getattr(w, key)
+                if not first <= day <= last:
+                    raise ValueError(f"ceasefire.windows[{i}].{key} {day.isoformat()} is outside the run; "
+                                     f"allowed: {inside}")
+            if w.end < w.start:
+                raise ValueError(f"ceasefire.windows[{i}].end {w.end.isoformat()} is before its start "
+                                 f"{w.start.isoformat()}; allowed: {w.start.isoformat()} to {last.isoformat()}")
+        if cf.days > 0 and cf.start_day + cf.days > self.days:
+            raise ValueError(f"ceasefire.days {cf.days} from day {cf.start_day} ends after the run's last day "
+                             f"({self.days - 1}); allowed: at most {max(self.days - cf.start_day, 0)} days from "
+                             f"day {cf.start_day}, or 0 (no truce)")
 
     # ------------------------------------------------------------------ derived facts
     @property

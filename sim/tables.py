@@ -84,9 +84,9 @@ EVENT_DOCS: dict[str, tuple[str, str]] = {
     "replicate": COLUMN_DOCS["replicate"],
     "day": ("day", "Day of the run of the event"),
     "date": ("date", "Calendar date of the event"),
-    "actor": ("", "Who acted: a militia group id, US, Iran, scenario (a scripted shock) or ladder (a rung change)"),
+    "actor": ("", "Who acted: a militia group id, US, Iran, scenario (a scripted shock or a ceasefire window) or ladder (a rung change)"),
     "kind": ("", "attack, scripted_attack, order, a strike label, direct_attack, shock, rung, standdown_order, "
-                 "standdown, standdown_end, self_defence or leadership"),
+                 "standdown, standdown_end, self_defence, leadership or ceasefire"),
     "target": ("", "The base attacked, the facility or owners struck, or the new rung"),
     "outcome": ("", "Result: attack outcome, struck/destroyed/damaged/no_target, scheduled, up/down"),
     "weapon": ("", "Weapon used (attacks)"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -19,9 +18,10 @@ from hypothesis import strategies as st
 
 import sim.ensemble
 import sim.stream
-from sim.aggregates import FLOAT_RESOLUTION, DayAggregates, iter_replicate_blocks
+from sim.aggregates import FLOAT_RESOLUTION, SAMPLE_PATHS, DayAggregates, iter_replicate_blocks
 from sim.cli import main as cli
 from sim.dynamics.events import concat_events
+from sim.plots import FIGURES
 from sim.outcomes import QUANTILES, horizon_table
 from sim.results import read_timeseries, write_json
 from sim.summary import summarize
@@ -236,7 +236,8 @@ def test_plot_redraws_the_same_figures_from_parquet_row_groups(tmp_path, capsys,
     before = {p.name: p.read_bytes() for p in (out / "figures").glob("*.png")}
     assert run_cli(capsys, "plot", out)[0] == 0
     after = {p.name: p.read_bytes() for p in (out / "figures").glob("*.png")}
-    assert before == after and len(before) == 4
+    assert before == after
+    assert sorted(before) == sorted(f"{stem}.png" for stem in FIGURES)
 
 
 # --------------------------------------------------------------------------- per-day aggregates
@@ -247,7 +248,8 @@ def _table(values: np.ndarray, caps: np.ndarray, rungs: np.ndarray) -> pd.DataFr
     return pd.DataFrame({"replicate": np.repeat(np.arange(R), D), "day": np.tile(np.arange(D), R),
                          "date": np.tile(pd.date_range("2024-01-01", periods=D).to_numpy(), R),
                          "cumulative_attacks": values.ravel(), "munitions": values.ravel() % 7,
-                         "capacity_g": caps.ravel(), "max_rung": rungs.ravel()})
+                         "capacity_g": caps.ravel(), "max_rung": rungs.ravel(),
+                         "groups_stood_down": (values.ravel() % 3 == 0).astype(np.int64) * 2})
 
 
 @settings(max_examples=40, deadline=None)
@@ -258,7 +260,7 @@ def test_day_aggregates_match_numpy_percentiles_whatever_the_blocks(R, D, seed, 
     caps = rng.random((R, D))
     rungs = np.maximum.accumulate(rng.integers(0, len(RUNG_NAMES), (R, D)), axis=1)
     ts = _table(values, caps, rungs)
-    blocks = [ts[ts["replicate"] < min(cut, R)], ts[ts["replicate"] >= min(cut, R)]]
+    blocks = [ts[ts["replicate"] >= min(cut, R)], ts[ts["replicate"] < min(cut, R)]]  # later replicates first
     agg = DayAggregates.from_blocks(blocks, dt.date(2024, 1, 1), D)
     assert agg.n == R
     assert np.allclose(agg.bands("cumulative_attacks"), np.percentile(values, QUANTILES, axis=0))
@@ -268,6 +270,12 @@ def test_day_aggregates_match_numpy_percentiles_whatever_the_blocks(R, D, seed, 
     for k in range(len(RUNG_NAMES)):
         assert np.array_equal(agg.reached(k), (rungs >= k).mean(axis=0))
     assert agg.dates[0] == np.datetime64("2024-01-01")
+    assert np.array_equal(agg.paused_share(), (values % 3 == 0).mean(axis=0))
+    ids, paths = agg.samples("cumulative_attacks")
+    keep = min(R, SAMPLE_PATHS)
+    assert ids == list(range(keep))  # the lowest replicate numbers, whatever order the blocks came in
+    assert np.array_equal(paths, values[:keep])
+    assert np.array_equal(agg.samples("groups_stood_down")[1], ((values % 3 == 0) * 2)[:keep])
 
 
 def test_replicate_blocks_are_never_split():

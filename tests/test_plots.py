@@ -56,6 +56,30 @@ def test_figures_are_byte_reproducible(baseline, tmp_path):
         assert x.read_bytes() == y.read_bytes(), x.name
 
 
+def test_pauses_chart_draws_stand_down_days_thick_on_the_runs_that_stood_down(baseline):
+    days = baseline.days
+    ids, paused = days.samples("groups_stood_down")
+    assert (paused > 0).any(), "the fixture should contain a stand-down"
+    fig = plots.pauses_chart([baseline])
+    ax = fig.axes[0]
+    thick = [line for line in ax.get_lines() if line.get_linewidth() > 4]
+    spans = sum(len(plots._spans(row > 0)) for row in paused)
+    assert len(thick) == spans
+    dates = days.dates
+    for line in thick:  # each thick segment lies on days with a stand-down in force in its run
+        x = np.asarray(line.get_xdata(), dtype="datetime64[ns]")
+        k = [i for i, rep in enumerate(ids) if ax.get_lines()[1 + i].get_color() == line.get_color()][0]
+        first = int(np.searchsorted(dates, x[0]))
+        assert (paused[k, first:first + len(x)] > 0).all()
+    strip = fig.axes[1]
+    assert np.allclose(strip.collections[0].get_paths()[0].vertices[:, 1].max(), days.paused_share().max())
+
+
+def test_spans_finds_each_run_of_days():
+    assert plots._spans(np.array([0, 1, 1, 0, 1, 0, 0, 1], bool)) == [(1, 2), (4, 4), (7, 7)]
+    assert plots._spans(np.zeros(4, bool)) == []
+
+
 def test_caption_names_scenario_seed_replicates_and_dates(baseline, short):
     text = caption([baseline])
     for part in ("Scenario baseline", "0123456789abcdef", "random seed 2", "3 replicates", "2023-10-17 to 2024-02-23",

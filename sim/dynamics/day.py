@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import rules
 from ..schema import WEAPONS
+from .ceasefire import open_close
 from .iran import iran_direct_attack, iran_step
 from .militia import militia_attacks, record_scripted_attack
 from .params import col
@@ -64,7 +65,9 @@ def start_day(st: State) -> bool:
 
 
 def apply_shocks(st: State) -> None:
-    """Mechanism 7: the scenario's scripted events of today, forced in every replicate."""
+    """Mechanism 7: the scenario's scripted events of today, forced in every replicate; ceasefire windows
+    opening or closing today (:func:`.ceasefire.open_close`)."""
+    open_close(st)
     for sh in st.c.shocks_by_day.get(st.day, ()):
         apply_shock(st, sh)
 

@@ -31,8 +31,9 @@ Rows by ``kind``:
   ordered, ``due_day``;
 * ``diagnosis`` -- injuries diagnosed late (``rules.delayed_diagnoses``), reported
   on their report day: ``injured``;
-* ``shock``, ``scripted_attack``, ``direct_attack`` (``launches`` = missiles) and
-  ``rung`` (``target`` the new rung, ``previous`` the old one).
+* ``shock``, ``scripted_attack``, ``direct_attack`` (``launches`` = missiles),
+  ``ceasefire`` (:mod:`sim.dynamics.ceasefire`) and ``rung`` (``target`` the new
+  rung, ``previous`` the old one).
 """
 
 from __future__ import annotations

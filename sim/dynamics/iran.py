@@ -54,6 +54,8 @@ def iran_step(st: State) -> None:
         idx = np.flatnonzero(red)
         prob = rules.direct_action_probability(st.hostility[idx], True, at(ir.direct_propensity, idx))
         hit = idx[st.rng.random(idx.size) < prob]
+        if hit.size and st.truce is not None and st.truce.iran_holds:  # a ceasefire Iran observes
+            hit = hit[:0]
         if hit.size:
             iran_direct_attack(st, hit)
 

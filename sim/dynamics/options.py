@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import options_rules as orl
 from .. import rules
+from .ceasefire import us_holds
 from .params import at, col
 from .state import ORDER_RING, State
 
@@ -34,7 +35,7 @@ def us_options(st: State) -> None:
     """Self-defence strikes on today's launch teams, leadership strikes due today, and new leadership orders."""
     if st.self_defence_on:
         _self_defence(st)
-    if st.leadership_on:
+    if st.leadership_on and not us_holds(st):  # no leadership strike under a ceasefire the US observes
         _leadership(st)
 
 

@@ -122,6 +122,8 @@ def intensity_factor(st: State, groups: slice | np.ndarray) -> np.ndarray | floa
     f = sr.standdown_factor(down, col(st.p.standdown.residual)) if down.any() else 1.0
     if st.leadership_on:
         f = f * orl.disruption_factor(st.day, st.disrupted_until[:, groups], col(st.p.leadership.disruption))
+    if st.truce is not None and st.truce.any_honour:  # groups honouring a ceasefire window (sim.dynamics.ceasefire)
+        f = f * st.truce.factor(groups)
     return f
 
 

@@ -20,6 +20,7 @@ from .. import rules
 from ..columns import C2, DAY_COUNTS, INTEL, STORAGE_OF_WEAPON
 from ..compiled import K, Compiled
 from ..schema import WEAPONS
+from .ceasefire import Truce
 from .events import EventLog
 from .params import Params, at, col
 from .sampling import alias_tables
@@ -110,6 +111,8 @@ class State:
         self.iran_alarm_prev = np.zeros(R)
         self.iran_ordered_today = np.zeros(R, dtype=bool)
         self.provoked = np.zeros((R, G))  # revenge added since the last stand-down decisions
+        # ---- ceasefire windows (:mod:`sim.dynamics.ceasefire`; None if the scenario declares none)
+        self.truce = Truce.of(c, R, rng)
         # ---- doctrine options (:mod:`sim.dynamics.options`)
         self.leadership_on = bool(np.any(np.asarray(self.p.leadership.probability) > 0))
         self.self_defence_on = bool(np.any(np.asarray(self.p.self_defence.probability) > 0))

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import rules
 from ..columns import CAMPAIGN, DIRECT_RESPONSE, PREEMPTIVE, PROPORTIONATE
+from .ceasefire import hold_fire, us_holds
 from .params import at
 from .state import ORDER_RING, State
 from .strike import strike
@@ -37,6 +38,8 @@ def window_attacks(st: State) -> np.ndarray:
 
 def us_decide(st: State) -> None:
     """Triggers, approval, a campaign or proportionate order (with cooldown), direct-response orders."""
+    if us_holds(st):  # a ceasefire window the US observes (sim.dynamics.ceasefire)
+        return
     d, p = st.day, st.p
     tr, cp, pp, us = p.triggers, p.campaign, p.proportionate, p.us
     inj, kil = st.n_militia_injured, st.n_militia_killed
@@ -84,7 +87,11 @@ def us_decide(st: State) -> None:
 
 
 def us_act(st: State) -> None:
-    """The strikes due today (see the module doc)."""
+    """The strikes due today (see the module doc); none, and today's orders dropped, under a ceasefire the US
+    observes."""
+    if us_holds(st):
+        hold_fire(st)
+        return
     d, p, c = st.day, st.p, st.c
     sc, pp, cp, dr, pe = p.scope, p.proportionate, p.campaign, p.direct_response, p.preemption
     irgc_share, iran_share = rules.strike_shares(st.irgc_in_scope, sc.irgc_share, st.iran_in_scope, sc.iran_share)
