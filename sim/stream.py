@@ -18,6 +18,13 @@ for all replicates, so the files are byte-identical whatever the block size.
 
 Memory is one engine block plus one Parquet row group plus the horizon table
 (about 100 bytes per replicate), so it is flat in the number of replicates.
+The ensemble engine hands a block over in the writer's form (``stream=``): its
+per-day table in the files' integer types (about 60 bytes per replicate-day)
+and its event log still encoded (about 20 bytes per event, see
+:mod:`sim.dynamics.events`), made into frames of
+:data:`sim.tables.ROW_GROUP_REPLICATES` replicates one at a time as they are
+written.  A 10,000-replicate block of the baseline peaks at about 1.1 GB for
+the whole command (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
