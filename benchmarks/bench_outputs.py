@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     PYTHONPATH=. python benchmarks/bench_outputs.py [--sizes 1000 10000 50000 100000] [--e2e 10000] [--write]
+        [--commit SHA]
 
 Every figure is one fresh process, measured with ``/usr/bin/time -v`` (peak
 resident set of the whole command, imports included; wall, user and system
@@ -17,13 +18,16 @@ box (2 cores) is shared:
   ``sim.ensemble.run_ensemble(baseline, N, seed 0, events=True)`` timed inside
   a process after its imports -- and their ratio (target <= 1.5).
 
-Prints a markdown section; ``--write`` puts it into ``benchmarks/RESULTS.md``
-(replacing this benchmark's section only).
+Prints a markdown section (with the date, and the code's commit: ``git
+rev-parse`` of the checkout, marked ``+changes`` if tracked files differ, or
+``--commit`` when run from an exported copy); ``--write`` puts it into
+``benchmarks/RESULTS.md`` (replacing this benchmark's section only).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import shutil
@@ -89,6 +93,16 @@ def timed(cmd: list[str]) -> dict:
             "load": load, "stdout": proc.stdout}
 
 
+def code_commit() -> str:
+    """The checkout's commit (short), ``+changes`` if tracked files differ from it; ``unknown`` outside git."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return head.stdout.strip() + ("+changes" if dirty else "")
+
+
 def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
@@ -112,7 +126,10 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=None,
                     help="ensemble block size for the --sizes runs (default: the engine's, 10,000)")
     ap.add_argument("--write", action="store_true", help="write the section into benchmarks/RESULTS.md")
+    ap.add_argument("--commit", help="the code's commit, when the checkout is not a git one (an exported copy)")
     args = ap.parse_args()
+    commit = args.commit or code_commit()
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     scratch = Path(tempfile.mkdtemp(prefix="bench-outputs-"))
     rows, lines = [], []
     try:
@@ -141,7 +158,8 @@ def main() -> None:
     lines += [SECTION, "",
               "Each figure is one fresh process under `/usr/bin/time -v` (peak RSS of the whole command, imports "
               "included). The 2-core box is shared: the load average (`uptime`, 1/5/15 min) just before each "
-              "command is recorded with it. Command (from the repository root):", "",
+              "command is recorded with it. CPU is user + system time of the process (the stable figure when the "
+              f"box is loaded). Measured {when} on commit {commit}. Command (from the repository root):", "",
               "    PYTHONPATH=. python benchmarks/bench_outputs.py --sizes "
               + " ".join(str(n) for n in args.sizes) + f" --e2e {args.e2e}"
               + (f" --block {args.block}" if args.block else "") + " --write", ""]

@@ -104,9 +104,10 @@ class Runner(Protocol):
 
     def run(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0,
             events: bool = True, progress: Progress | None = None,
-            compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+            stream: int | None = None) -> tuple[pd.DataFrame, Any]:
         """(per-day table, event log or None) of replicates ``first_replicate ..`` of a prepared scenario;
-        ``compact``: the per-day table may come in the result files' narrower integer types."""
+        ``stream``: the result writer's form may be given -- the per-day table in the files' integer types, the
+        events as an iterable of frames of ``stream`` whole replicates (:class:`sim.dynamics.events.EventParts`)."""
 
     def outcomes(self, scenario: Any, replicates: int, seed: int = 0, *,
                  first_replicate: int = 0) -> pd.DataFrame:
@@ -121,8 +122,8 @@ class MesaRunner:
 
     def run(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0,
             events: bool = True, progress: Progress | None = None,
-            compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        from sim.runner import run_replicates  # Mesa runs are few per block: ``compact`` changes nothing here
+            stream: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        from sim.runner import run_replicates  # Mesa blocks are small: one frame of each table
 
         ts, ev = run_replicates(prepare_scenario(scenario), int(replicates), int(seed),
                                 first_replicate=int(first_replicate), progress=progress)
@@ -143,11 +144,11 @@ class EnsembleRunner:
 
     def run(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0,
             events: bool = True, progress: Progress | None = None,
-            compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+            stream: int | None = None) -> tuple[pd.DataFrame, Any]:
         from sim.ensemble import run_ensemble
 
         return run_ensemble(prepare_scenario(scenario), int(replicates), int(seed), events=events,
-                            first_replicate=int(first_replicate), compact=compact)
+                            first_replicate=int(first_replicate), stream=stream)
 
     def outcomes(self, scenario: Any, replicates: int, seed: int = 0, *, first_replicate: int = 0) -> pd.DataFrame:
         from sim.ensemble import outcomes_at_horizon

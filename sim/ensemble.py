@@ -55,7 +55,7 @@ from .columns import (DAY_COUNTS, FLOAT_COLUMNS, INT_STATE_COLUMNS, OUTCOME_TOTA
                       TIMESERIES_COLUMNS)
 from .compiled import Compiled, compile_scenario
 from .dynamics import Params, State, run_day
-from .dynamics.events import concat_events
+from .dynamics.events import EventParts, concat_events
 from .aftermath import CampaignAftermath
 from .engines import get_engine, prepare_scenario
 from .outcomes import LONGEST, from_accumulated, horizon_table
@@ -265,26 +265,30 @@ class EnsembleEngine:
 def run_ensemble(scenario: Any, replicates: int, seed: int = 0, *, days: int | None = None,
                  overrides: Sequence[str] = (), events: bool = False, first_replicate: int = 0,
                  params: Mapping[str, Any] | None = None,
-                 compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                 stream: int | None = None) -> tuple[pd.DataFrame, Any]:
     """Run ``replicates`` replicates on the ensemble engine; return (timeseries, events or None).
 
     ``scenario`` is anything :class:`~sim.model.EscalationModel` accepts.  Seeding:
     see the module docstring (blocks of :data:`BLOCK` from ``first_replicate``).
     ``params``: ``{schema path: one value per replicate}`` (see :class:`sim.dynamics.Params`).
-    ``compact``: the per-day table in the result files' narrower integer types (see :class:`EnsembleEngine`).
+    ``stream`` (the result writer's form): the per-day table in the files' narrower integer types
+    (``compact``, see :class:`EnsembleEngine`) and the events as a :class:`sim.dynamics.events.EventParts` of
+    ``stream`` replicates per frame, made as they are read, instead of one frame.
     """
     s = prepare_scenario(scenario, days, overrides)
     c = compile_scenario(s)
     ts_parts, ev_parts = [], []
     for first, n in seeding_blocks(replicates, first_replicate):
         eng = EnsembleEngine(c, n, block_rng(seed, first, n), events=events, table=True, first_replicate=first,
-                             params=block_params(params, first - first_replicate, n), compact=compact).run()
+                             params=block_params(params, first - first_replicate, n), compact=bool(stream)).run()
         ts_parts.append(eng.timeseries())
         if events:
-            ev_parts.append(eng.event_log(release=True))
-        del eng
+            ev_parts.append((eng.state.events, c.dates, first) if stream else eng.event_log(release=True))
+        del eng  # the engine's state goes before the events are made into tables
     ts = ts_parts[0] if len(ts_parts) == 1 else pd.concat(ts_parts, ignore_index=True)
-    return ts, (concat_events(ev_parts) if events else None)
+    if not events:
+        return ts, None
+    return ts, (EventParts(ev_parts, stream) if stream else concat_events(ev_parts))
 
 
 def block_params(params: Mapping[str, Any] | None, offset: int, n: int) -> dict[str, np.ndarray] | None:

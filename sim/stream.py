@@ -18,6 +18,13 @@ for all replicates, so the files are byte-identical whatever the block size.
 
 Memory is one engine block plus one Parquet row group plus the horizon table
 (about 100 bytes per replicate), so it is flat in the number of replicates.
+The ensemble engine hands a block over in the writer's form (``stream=``): its
+per-day table in the files' integer types (about 60 bytes per replicate-day)
+and its event log still encoded (about 20 bytes per event, see
+:mod:`sim.dynamics.events`), made into frames of
+:data:`sim.tables.ROW_GROUP_REPLICATES` replicates one at a time as they are
+written.  A 10,000-replicate block of the baseline peaks at about 1.1 GB for
+the whole command (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from sim.aggregates import DayAggregates
-from sim.tables import TableWriter
+from sim.tables import ROW_GROUP_REPLICATES, TableWriter
 
 __all__ = ["MESA_BLOCK", "RunStream", "block_horizon", "order_events", "order_timeseries", "simulate_blocks",
            "simulate_tables"]
@@ -49,10 +56,12 @@ def _progress(total: int, desc: str, quiet: bool) -> Any:
 
 
 def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, quiet: bool = False,
-                    desc: str | None = None, compact: bool = True) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
+                    desc: str | None = None, stream: bool = True) -> Iterator[tuple[pd.DataFrame, Any]]:
     """Yield (per-day table, event log) of consecutive blocks of replicates 0 .. replicates-1 on ``engine``
-    (:func:`sim.engines.get_engine`), with a progress bar counting runs; ``compact``: the per-day table in the
-    files' narrower integer types (:class:`sim.ensemble.EnsembleEngine`)."""
+    (:func:`sim.engines.get_engine`), with a progress bar counting runs.  ``stream``: in the writer's form
+    where the engine offers it -- the per-day table in the files' integer types, the event log as frames of
+    :data:`sim.tables.ROW_GROUP_REPLICATES` replicates made one at a time (:class:`sim.dynamics.events.EventParts`);
+    else both as frames."""
     from sim.engines import get_engine
 
     runner = get_engine(engine, replicates)
@@ -69,7 +78,8 @@ def simulate_blocks(scenario: Any, replicates: int, seed: int, engine: str, *, q
         for first in range(0, replicates, size):
             n = min(size, replicates - first)
             done = bar.n
-            block = runner.run(scenario, n, seed, first_replicate=first, events=True, progress=tick, compact=compact)
+            block = runner.run(scenario, n, seed, first_replicate=first, events=True, progress=tick,
+                               stream=ROW_GROUP_REPLICATES if stream else None)
             if bar.n == done:  # an engine that does not report each run: count the block
                 bar.update(n)
             yield block
@@ -83,7 +93,7 @@ def simulate_tables(scenario: Any, replicates: int, seed: int, engine: str, *,
     from sim.dynamics.events import concat_events
     from sim.results import tidy_events, tidy_timeseries
 
-    parts = list(simulate_blocks(scenario, replicates, seed, engine, quiet=quiet, compact=False))
+    parts = list(simulate_blocks(scenario, replicates, seed, engine, quiet=quiet, stream=False))
     ts = pd.concat([p[0] for p in parts], ignore_index=True) if len(parts) > 1 else parts[0][0]
     ev = concat_events(p[1] for p in parts)
     return tidy_timeseries(ts, [g.id for g in scenario.militia.groups]), tidy_events(ev)
@@ -139,18 +149,20 @@ class RunStream:
         self._horizon: list[pd.DataFrame] = []
         self._empty_events: pd.DataFrame | None = None
 
-    def add(self, ts: pd.DataFrame, ev: pd.DataFrame | None) -> None:
-        """Write and count one block (whole replicates)."""
+    def add(self, ts: pd.DataFrame, ev: Any) -> None:
+        """Write and count one block (whole replicates); ``ev`` is its event log: a frame, None or frames of
+        consecutive whole replicates (:class:`sim.dynamics.events.EventParts`), written as they come."""
         ts = order_timeseries(ts, self.group_ids)
         self.ts.write(ts)
         self.days.add(ts)
         self._horizon.append(block_horizon(ts, self.scenario.days))
-        ev = order_events(ev)
-        if ev is not None:
-            if len(ev):
-                self.ev.write(ev)
-            elif self._empty_events is None:
-                self._empty_events = ev
+        for part in ([ev] if ev is None or isinstance(ev, pd.DataFrame) else ev):
+            part = order_events(part)
+            if part is not None:
+                if len(part):
+                    self.ev.write(part)
+                elif self._empty_events is None:
+                    self._empty_events = part
 
     def close(self) -> list[str]:
         """Finish the files; return their names."""

@@ -184,8 +184,7 @@ def _from_categorical(values: pd.Series, typ: pa.DataType) -> pa.Array:
     if codes.size and codes.min() < 0:  # missing values: the general path keeps them null
         text = pa.array(values.astype(object), from_pandas=True).cast(pa.string())
         return text.dictionary_encode().cast(typ)
-    used, first = np.unique(codes, return_index=True)
-    used = used[np.argsort(first, kind="stable")]
+    used = pd.unique(codes)  # in order of first appearance
     index = np.zeros(len(values.cat.categories), dtype=np.int64)
     index[used] = np.arange(used.size)
     texts = pa.array(np.asarray(values.cat.categories, dtype=object)[used], pa.string())

@@ -27,6 +27,7 @@ import pandas as pd
 from sim.compiled import compile_scenario
 from sim.errors import InputError
 from sim.dynamics import varies_per_replicate
+from sim.dynamics.events import concat_events
 from sim.engines import prepare_scenario
 from sim.ensemble import EnsembleEngine, block_rng, seeding_blocks
 from sim.schema import Scenario
@@ -225,11 +226,11 @@ def run_with_posterior(scenario: Any, posterior: str | Path | pd.DataFrame, repl
                 parts_ev.append(ev)
         ts_parts.append(pd.concat(parts_ts, ignore_index=True).sort_values(["replicate", "day"], kind="stable"))
         if events:
-            ev_parts.append(pd.concat(parts_ev, ignore_index=True).sort_values(["replicate", "day"], kind="stable"))
+            ev_parts.append(concat_events(parts_ev).sort_values(["replicate", "day"], kind="stable"))
     ts = pd.concat(ts_parts, ignore_index=True) if len(ts_parts) > 1 else ts_parts[0].reset_index(drop=True)
     ev = None
     if events:
-        ev = pd.concat(ev_parts, ignore_index=True) if len(ev_parts) > 1 else ev_parts[0].reset_index(drop=True)
+        ev = concat_events(ev_parts) if len(ev_parts) > 1 else ev_parts[0].reset_index(drop=True)
     return ts, ev, plan
 
 
@@ -251,4 +252,4 @@ def _run_mesa(s: Scenario, plan: PosteriorPlan, seed: int, events: bool):
         ts, ev = run_one(sr, seeds[i], int(row.replicate))
         ts_parts.append(ts)
         ev_parts.append(ev)
-    return pd.concat(ts_parts, ignore_index=True), (pd.concat(ev_parts, ignore_index=True) if events else None)
+    return pd.concat(ts_parts, ignore_index=True), (concat_events(ev_parts) if events else None)

@@ -38,7 +38,7 @@ Rows by ``kind``:
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -63,10 +63,6 @@ def _whole(key: str, values: np.ndarray) -> np.ndarray:
         if low <= lo and hi <= high:
             return values.astype(dtype, copy=False)
     raise OverflowError(f"event column {key!r}: {lo if lo < np.iinfo(_WIDE).min else hi} does not fit in {_WIDE}")
-
-
-def _scalar_dtype(value: int) -> np.dtype:
-    return _NARROW if _NARROW_MIN <= value <= _NARROW_MAX else _WIDE
 
 
 class EventLog:
@@ -118,7 +114,7 @@ class EventLog:
         else:
             array = np.asarray(value)
             if array.ndim == 0:
-                return int(array.astype(np.int64))
+                return int(_whole(key, array.reshape(1))[0])
             array = _whole(key, array.ravel())
         if array.size == 1 and n != 1:
             return array[0].item()
@@ -151,50 +147,119 @@ class EventLog:
     def frame(self, dates: Any, first_replicate: int = 0, *, release: bool = False) -> pd.DataFrame:
         """All events: ``replicate, day, date`` then :data:`EVENT_COLUMNS`, replicate-major in time order.
 
-        ``release``: empty the log while the table is built (each column's blocks
-        are let go once the column is made), so the two are not held at once.
+        ``release``: empty the log while the table is built, so the two are not held at once.
+        """
+        return next(self.frames(dates, first_replicate, release=release))
+
+    def frames(self, dates: Any, first_replicate: int = 0, *, per: int | None = None,
+               release: bool = False) -> Iterator[pd.DataFrame]:
+        """The table of :meth:`frame` in consecutive parts of whole replicates, made one at a time: replicate
+        numbers (counted from ``first_replicate``) from one multiple of ``per`` to the next (one part if None).
+
+        Only one part is held beside the log's encoded blocks, which are read
+        column by column: where a block gave one value for all its events, that
+        value is stored once.  ``release`` empties the log first.
         """
         blocks = self._blocks
-        n = [b[0].size for b in blocks]
-        total = int(sum(n))
-        rep = np.concatenate([b[0] for b in blocks]) if total else np.zeros(0, dtype=EVENT_REPLICATE_DTYPE)
-        day = np.repeat(np.array([b[1] for b in blocks], dtype=EVENT_DAY_DTYPE), n)
+        sizes = np.array([b[0].size for b in blocks], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        rep = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0, dtype=EVENT_REPLICATE_DTYPE)
+        block_day = np.array([b[1] for b in blocks], dtype=EVENT_DAY_DTYPE)
         fields = [b[2] for b in blocks]
         texts = list(self._vocab)
         if release:
             self._blocks, self._size, self._vocab = [], 0, {}
             del blocks
+        columns = {key: _Column(key, fields, release) for key in EVENT_COLUMNS[1:]}
+        del fields
         # one categorical dtype for every text column: the log's texts and "" (the default), sorted;
         # rank[code] is a text's category, rank[-1] that of "" (the code -1 of a text column left out)
         categories = sorted({*texts, ""})
         where = {t: i for i, t in enumerate(categories)}
         rank = np.array([where[t] for t in texts] + [where[""]], dtype=np.int32)
-        dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
-        order = np.argsort(rep, kind="stable")
+        text_dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
         dates = pd.to_datetime(pd.Series(list(dates))).values
-        day = day[order]
-        cols: dict[str, Any] = {"replicate": (rep[order] + EVENT_REPLICATE_DTYPE.type(first_replicate)),
-                                "day": day, "date": dates[day] if total else dates[:0]}
-        del rep
-        for key in EVENT_COLUMNS[1:]:
-            parts = [self._part(f.pop(key, None) if release else f.get(key), key, k) for f, k in zip(fields, n)]
-            values = np.concatenate(parts)[order] if parts else np.zeros(0, dtype=self._part(None, key, 0).dtype)
-            del parts
-            if key in _TEXT:
-                values = pd.Categorical.from_codes(rank[values], dtype=dtype, validate=False)
-            cols[key] = values
-        return pd.DataFrame(cols, copy=False)
+        order = np.argsort(rep, kind="stable")
+        rep = rep[order]
+        first = EVENT_REPLICATE_DTYPE.type(first_replicate)
+        if per is None or rep.size == 0:
+            cuts = [0, rep.size]
+        else:
+            lo, hi = int(first) + int(rep[0]), int(first) + int(rep[-1]) + 1
+            edges = np.arange((lo // per + 1) * per, hi, per) - int(first)
+            cuts = [0, *np.searchsorted(rep, edges).tolist(), rep.size]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            at = order[a:b]
+            block = np.searchsorted(starts, at, side="right") - 1
+            within = at - starts[block]
+            day = block_day[block]
+            cols: dict[str, Any] = {"replicate": rep[a:b] + first, "day": day, "date": dates[day]}
+            for key, column in columns.items():
+                values = column.take(block, within)
+                cols[key] = (pd.Categorical.from_codes(rank[values], dtype=text_dtype, validate=False)
+                             if key in _TEXT else values)
+            yield pd.DataFrame(cols, copy=False)
 
-    def _part(self, stored: Any, key: str, n: int) -> np.ndarray:
-        """``n`` values of one block's field (its default where the block did not give it)."""
-        if isinstance(stored, np.ndarray):
-            return stored
-        if key in _TEXT:  # a single text: its code (-1 where the block gave none: the default "")
-            return np.full(n, -1 if stored is None else stored, dtype=_NARROW if (stored or 0) < 2 ** 15 else _WIDE)
-        value = EVENT_DEFAULTS[key] if stored is None else stored
-        if isinstance(value, float):
-            return np.full(n, value, dtype=np.float64)
-        return np.full(n, value, dtype=_scalar_dtype(value))
+
+class _Column:
+    """One event column of a log's blocks: the values of the blocks that gave one per event, joined
+    (``dense``), and per block its offset into them or -1 and its single value (``single``)."""
+
+    def __init__(self, key: str, fields: list[dict[str, Any]], release: bool) -> None:
+        text = key in _TEXT
+        default = -1 if text else EVENT_DEFAULTS[key]  # a text column left out: code -1, the text ""
+        self.offset = np.full(len(fields), -1, dtype=np.int64)
+        single, parts, at = [], [], 0
+        for b, f in enumerate(fields):
+            v = f.pop(key, None) if release else f.get(key)
+            if isinstance(v, np.ndarray):
+                parts.append(v)
+                self.offset[b] = at
+                at += v.size
+                v = None
+            single.append(default if v is None else v)
+        self.single = np.array(single, dtype=np.float64 if isinstance(default, float) else np.int64)
+        self.dense = np.concatenate(parts) if parts else np.zeros(0, dtype=_NARROW)
+        self.single_blocks = len(fields) - len(parts)
+        del parts
+        if isinstance(default, float):
+            self.dtype = np.dtype(np.float64)
+        elif text or self.dense.dtype == _WIDE or (self.single.size and not (
+                np.iinfo(_NARROW).min <= self.single.min() and self.single.max() <= np.iinfo(_NARROW).max)):
+            self.dtype = _WIDE  # codes (categories are made from them) and whole numbers that need it
+        else:
+            self.dtype = _NARROW
+
+    def take(self, block: np.ndarray, within: np.ndarray) -> np.ndarray:
+        """The values of the events ``within`` their ``block``."""
+        if not self.dense.size:
+            return self.single.astype(self.dtype)[block]
+        offset = self.offset[block]
+        dense = np.take(self.dense, offset + within, mode="clip")  # clipped where offset is -1: not used
+        if self.single_blocks == 0:
+            return dense.astype(self.dtype, copy=False)
+        return np.where(offset >= 0, dense, self.single.astype(self.dtype)[block]).astype(self.dtype, copy=False)
+
+
+class EventParts:
+    """Event logs handed over as frames of whole replicates (:meth:`EventLog.frames`, ``per`` replicates),
+    each made when it is reached; one reading, which empties the logs.
+
+    ``logs``: (log, dates, first replicate) of consecutive logs.
+    """
+
+    def __init__(self, logs: Iterable[tuple[EventLog, Any, int]], per: int) -> None:
+        self._logs: list | None = list(logs)
+        self.per = int(per)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        logs, self._logs = self._logs, None
+        if logs is None:
+            raise RuntimeError("these event parts were read already")
+        while logs:
+            log, dates, first = logs.pop(0)
+            yield from log.frames(dates, first, per=self.per, release=True)
+            del log
 
 
 def concat_events(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame | None:
@@ -222,4 +287,4 @@ def describe(row: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-__all__ = ["EventLog", "concat_events", "describe"]
+__all__ = ["EventLog", "EventParts", "concat_events", "describe"]
