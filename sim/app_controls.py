@@ -54,6 +54,7 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "us.credibility_dose_scale",
         "militia.attack.tempo_per_militant_killed",
         "militia.attack.injury_dispersion",
+        "militia.attack.diagnosis_delayed_share",
         "standdown.enabled",
         "iran.restraint_max",
         "iran.red_line_territory",

@@ -13,7 +13,8 @@ The phase code reads them through :func:`at` (values at some replicates),
 (a per-group/weapon/base parameter at some replicates).
 
 What cannot vary per replicate (:data:`FIXED`): the horizon, dates, drivers,
-shocks and ceasefire windows (:mod:`sim.dynamics.ceasefire` reads them from the scenario), the facility layout and initial stocks, base exposure (it sets the
+shocks and ceasefire windows (:mod:`sim.dynamics.ceasefire` reads them from the
+scenario), the facility layout and initial stocks, base exposure (it sets the
 targeting probabilities), weapon preferences, kind weights, the ladder, the
 attack-count window, and every boolean or named choice.  Such values are one
 per engine call; callers that vary them run one call per distinct value.
@@ -52,7 +53,7 @@ HALF_LIVES = {
 """Half-lives and the retention factor (:attr:`Params.ret`) each one sets."""
 FIXED = ("days", "start_date", "drivers", "shocks", "ceasefire", "ladder", "us.doctrine.triggers.window_days",
          "kind_weights", "facilities_per_kind", "aimpoints_per_facility", "stock", "exposure", "preference",
-         "lon", "lat", "personnel", "irgc_abroad", "homeland", "ceasefire")
+         "lon", "lat", "personnel", "irgc_abroad", "homeland")
 """Parameters (or path parts) that are one value per engine call."""
 
 
