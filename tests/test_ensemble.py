@@ -260,6 +260,23 @@ def test_alias_sampler_has_the_base_law():
         assert np.allclose(freq, probs[row], atol=0.005)
 
 
+def test_accuracy_at_launches_reads_intelligence_health_per_replicate():
+    """State.accuracy (computed only where launches are made): ``floor + (1 - floor) * health`` of the
+    group's intelligence centres, in the launch's own replicate; command-and-control damage does not
+    lower it."""
+    from sim.columns import C2, INTEL
+    from sim.dynamics import Params, State
+
+    c = compile_scenario(Scenario())
+    params = Params(c, 3, {"militia.attack.intelligence_floor": [0.5, 0.5, 0.2]})
+    st = State(c, 3, np.random.default_rng(0), params=params)
+    st.health[1, 0, INTEL] = 0.0
+    st.health[2, 0, INTEL] = 0.5
+    st.health[:, 0, C2] = 0.0
+    acc = st.accuracy(np.array([0, 1, 2, 1]), np.array([0, 0, 0, 1]))
+    np.testing.assert_allclose(acc, [1.0, 0.5, 0.2 + 0.8 * 0.5, 1.0])
+
+
 def test_nonzero2_equals_numpy_nonzero():
     rng = np.random.default_rng(4)
     for shape in [(1, 1), (1, 4), (7, 1), (300, 4), (50, 55), (0, 3)]:
