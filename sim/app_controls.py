@@ -54,10 +54,17 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "us.credibility_dose_scale",
         "militia.attack.tempo_per_militant_killed",
         "militia.attack.injury_dispersion",
+        "militia.attack.diagnosis_delayed_share",
         "standdown.enabled",
         "iran.restraint_max",
         "iran.red_line_territory",
         "iran.direct_propensity",
+    )),
+    ("Truce (scenario input)", "A ceasefire window in days of the run, observed by the groups, Iran and the US "
+     "(length 0: no truce).", (
+        "ceasefire.start_day",
+        "ceasefire.days",
+        "ceasefire.obedience",
     )),
     ("Run settings", "How long the run lasts; the random seed is below.", ("days",)),
 )
@@ -66,7 +73,8 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 CONTROL_PATHS: tuple[str, ...] = tuple(p for _, _, paths in GROUPS for p in paths)
 """Every schema path offered as a control, in sidebar order."""
 
-_CONTEXT_WORDS = {"us": "US", "iran": "Iran", "militia": "Militia", "doctrine": None, "attack": "attacks"}
+_CONTEXT_WORDS = {"us": "US", "iran": "Iran", "militia": "Militia", "doctrine": None, "attack": "attacks",
+                  "ceasefire": "Truce"}
 
 
 @dataclasses.dataclass(frozen=True)

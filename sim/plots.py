@@ -204,9 +204,23 @@ def fan_axes(ax: Any, runs: Sequence[RunData], *, full: bool | None = None, sour
                     outer=_replicates(run) > 1)
     if sources and any(_has_days(r) for r in runs):
         source_points(ax, *_date_range([r for r in runs if _has_days(r)]))
+    ceasefire_spans(ax, runs)
     ax.set_ylabel("attacks (cumulative)")
     ax.set_ylim(bottom=0)
     _date_axis(ax)
+
+
+def ceasefire_spans(ax: Any, runs: Sequence[RunData]) -> None:
+    """Shade the ceasefire windows of the runs (``summary['ceasefires']``, ODD 7.13), each window once."""
+    seen = set()
+    for run in runs:
+        for w in run.summary.get("ceasefires", ()):
+            key = (w["start"], w["end"])
+            if key in seen:
+                continue
+            ax.axvspan(pd.Timestamp(w["start"]), pd.Timestamp(w["end"]) + pd.Timedelta(days=1), color="0.5",
+                       alpha=0.15, lw=0, label="ceasefire" if not seen else None)
+            seen.add(key)
 
 
 def rung_shares(run: RunData) -> np.ndarray:

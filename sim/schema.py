@@ -575,7 +575,7 @@ class Ceasefire(Strict):
     obedience: float = param(0.9, "Chance that an observing group honours a ceasefire window for its whole length "
                                   "(drawn per replicate and group when the window opens)", unit="probability",
                              ge=0, le=1, plausible=(0.5, 1.0),
-                             why=PAUSE2023 + "; and in Feb 2024 Kataib Hezbollah suspended its attacks while Harakat "
+                             why=PAUSE2023 + "; and on 30 Jan 2024 Kataib Hezbollah suspended its attacks while Harakat "
                                              "al-Nujaba said it would go on: most, not all, groups keep a truce")
     start_day: int = setting(30, "Day of the run on which the truce given in run days opens", unit="days",
                              ge=0, le=3650)
@@ -584,7 +584,9 @@ class Ceasefire(Strict):
         default_factory=lambda: list(CEASEFIRE_ACTORS), min_length=1, max_length=20,
         description="Who observes the truce given in run days: group ids, 'militias' (every group), 'iran', 'us'",
         json_schema_extra={"unit": "", "role": "setting"})
-    windows: list[CeasefireWindow] = Field(default_factory=list, max_length=100, description="Dated ceasefire windows",
+    windows: list[CeasefireWindow] = Field(default_factory=list, max_length=100, description="Dated ceasefire windows, each {name, start, end (days included, inside the "
+                                                       "run, end not before start), observers (group ids, militias, iran, "
+                                                       "us), obedience (0-1; empty: ceasefire.obedience)}",
                                            json_schema_extra={"unit": "", "role": "setting"})
 
 

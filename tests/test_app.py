@@ -59,7 +59,7 @@ def test_controls_equal_the_schema():
     infos = schema_info()
     controls = controls_mod.build_controls(Scenario())
     assert [c.path for c in controls.values()] == list(controls_mod.CONTROL_PATHS)
-    assert 12 <= len(controls) <= 30
+    assert 12 <= len(controls) <= 32  # a sidebar a student can scan
     for name, c in controls.items():
         info, _ = infos[c.path]
         assert name == controls_mod.control_name(c.path) and controls_mod.control_path(name) == c.path
@@ -82,12 +82,38 @@ def test_controls_equal_the_schema():
 def test_controls_are_grouped_by_actor_with_levers_first():
     infos = schema_info()
     titles = [title for title, _, _ in controls_mod.GROUPS]
-    assert titles == ["US doctrine (levers)", "Militias and Iran (uncertainties)", "Run settings"]
-    levers, uncertainties, run = (paths for _, _, paths in controls_mod.GROUPS)
+    assert titles == ["US doctrine (levers)", "Militias and Iran (uncertainties)", "Truce (scenario input)",
+                      "Run settings"]
+    levers, uncertainties, truce, run = (paths for _, _, paths in controls_mod.GROUPS)
     assert {infos[p][0].role for p in levers} == {"lever"} and all(p.startswith("us.") for p in levers)
     assert {infos[p][0].role for p in uncertainties} == {"uncertainty"}
     assert not any(p.startswith("us.doctrine.") for p in uncertainties)  # no US choice among the others' behaviour
+    assert all(p.startswith("ceasefire.") for p in truce)  # the one ceasefire window the page can build
     assert run == ("days",)
+
+
+def test_the_truce_controls_build_a_ceasefire_window_the_model_keeps():
+    from sim.dynamics.ceasefire import plan
+
+    s = Scenario(days=60)
+    names = {p: controls_mod.control_name(p) for p in ("ceasefire.start_day", "ceasefire.days", "ceasefire.obedience")}
+    controls = controls_mod.build_controls(s)
+    values = {n: c.default for n, c in controls.items()}
+    assert controls_mod.check_value(s, values, controls[names["ceasefire.days"]], "20") == (20, "")
+    value, message = controls_mod.check_value(s, {**values, names["ceasefire.start_day"]: 50},
+                                              controls[names["ceasefire.days"]], "20")
+    assert value is None and "ends after the run's last day (59)" in message
+    m = app.AppModel(scenario=s, seed=3, **{names["ceasefire.start_day"]: 5, names["ceasefire.days"]: 20,
+                                             names["ceasefire.obedience"]: 1.0})
+    try:
+        (w,) = plan(m.c)
+        assert (w.first, w.last, w.obedience, w.us, w.iran, bool(w.groups.all())) == (5, 24, 1.0, True, True, True)
+        m.run()
+        attacks = [e for e in m.events if e[2] == "attack"]
+        assert attacks and not [e for e in attacks if 5 <= e[0] <= 24]  # every group honours: no attack inside
+        assert [e[4] for e in m.events if e[2] == "ceasefire" and e[1] == "scenario"] == ["start", "end"]
+    finally:
+        app.release_model(m)
 
 
 def test_labels_come_from_the_path():

@@ -91,3 +91,12 @@ def test_no_window_no_truce_state(tmp_path: Path):
 
     c = compile_scenario(load_scenario("baseline"))
     assert State(c, 2, np.random.default_rng(0)).truce is None
+
+
+def test_ceasefire_parameters_are_one_value_per_engine_call():
+    from sim.dynamics import Params, varies_per_replicate
+
+    assert not varies_per_replicate("ceasefire.obedience") and not varies_per_replicate("ceasefire.days")
+    c = compile_scenario(load_scenario("regional_truce"))
+    with pytest.raises(ValueError, match="ceasefire windows"):
+        Params(c, 2, {"ceasefire.obedience": [0.1, 0.9]})

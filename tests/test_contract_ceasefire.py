@@ -164,3 +164,21 @@ def test_days_before_a_window_are_the_run_without_it(first, length, obedience, o
     for rep, gid in zip(answers["replicate"], answers["actor"]):
         during = att[(att["replicate"] == rep) & (att["actor"] == gid)]
         assert not during["day"].between(first, first + length - 1).any()
+
+
+def test_a_strike_on_an_honouring_group_breaks_its_truce(engine):
+    base = _busy()
+    base.shocks = [_shock(base, FIRST + 5, kind="strike", scope="militia", group="kh", targets=40)]
+    s = _with(base, _window(base, observers=["kh", "nujaba"], obedience=1.0))
+    for standdowns in (False, True):
+        s.standdown.enabled = standdowns
+        r = engine.run(_valid(s), 3, seed=8)
+        broken = r.ev[(r.ev["kind"] == "ceasefire") & (r.ev["outcome"] == "broken")]
+        assert set(broken["actor"]) == {"kh"} and set(broken["day"]) == {FIRST + 5} and len(broken) == 3
+        if not standdowns:
+            kh = _attacks(r.ev)[_attacks(r.ev)["actor"] == "kh"]
+            assert not kh["day"].between(FIRST, FIRST + 5).any() and kh["day"].between(FIRST + 6, LAST).any()
+            assert not _attacks(r.ev)[_attacks(r.ev)["actor"] == "nujaba"]["day"].between(FIRST, LAST).any()
+    s.militia.attack.revenge_per_target = s.militia.attack.revenge_per_militant = 0.0  # no blow: no break
+    r = engine.run(_valid(s), 3, seed=8)
+    assert not (r.ev["outcome"] == "broken").any()

@@ -29,6 +29,7 @@ PATHS = ["days", "name", "start_date", "question", "extends", "militia.attack.te
          "militia.groups[0].base_rate", "militia.groups.kh.alignment", "militia.groups[9].id",
          "us.doctrine.triggers.on_injury", "us.doctrine.precision.p_destroy", "us.doctrine.proportionate.delay_days",
          "iran.restraint_min", "iran.restraint_max", "drivers.regional_tension", "shocks", "bases[0].country",
+         "ceasefire.windows", "ceasefire.days", "ceasefire.observers", "ceasefire.windows[0].end",
          "ladder", "nope", "us..doctrine", "militia.groups[-1]", "__class__", "days.x"]
 
 TEXT_VALUES = ["true", "false", "yes", "no", "on", "off", "'30'", "30.0", "1e400", "-1", "0", "1", "0.5", "1_000",

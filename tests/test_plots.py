@@ -195,3 +195,17 @@ def test_sweep_heatmap_colour_bar_is_not_cut_off():
     bar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
     label = bar.yaxis.label.get_window_extent(fig.canvas.get_renderer())
     assert label.y0 >= 0 and label.y1 <= fig.bbox.y1 and label.x1 <= fig.bbox.x1
+
+
+def test_fan_chart_shades_the_ceasefire_windows_of_the_summary(baseline, tmp_path):
+    window = {"name": "pause", "start": "2023-11-24", "end": "2023-11-30", "days": 7, "observers": ["us"],
+              "obedience": 0.9}
+    truce = RunData("truce", baseline.ts, {**baseline.summary, "ceasefires": [window]})
+    fig = plots.fan_chart([truce])
+    spans = [p for p in fig.axes[0].patches if p.get_label() == "ceasefire"]
+    assert len(spans) == 1
+    left, width = spans[0].get_x(), spans[0].get_width()
+    x0, x1 = (matplotlib.dates.num2date(x).date().isoformat() for x in (left, left + width))
+    assert (x0, x1) == ("2023-11-24", "2023-12-01")  # the last day included
+    assert "ceasefire" in svg_text(fig, tmp_path, "truce")
+    assert "ceasefire" not in svg_text(plots.fan_chart([baseline]), tmp_path, "plain")

@@ -172,8 +172,10 @@ def choose_engine(requested: str, replicates: int) -> str:
 
 def run_provenance(scenario: "Scenario", source: Path | None, overrides: Sequence[str], seed: int,
                    replicates: int, engine: str) -> dict[str, Any]:
-    """What summary.json says about a run besides its results (no outcome yet)."""
+    """What summary.json says about a run besides its results (no outcome yet; ``ceasefires`` only if the
+    scenario declares windows)."""
     from sim import __version__
+    from sim.dynamics.ceasefire import summary as ceasefire_summary
     from sim.scenario_io import scenario_hash
 
     return {
@@ -195,6 +197,7 @@ def run_provenance(scenario: "Scenario", source: Path | None, overrides: Sequenc
         "end_date": scenario.end_date.isoformat(),
         "engine": engine,
         "groups": {g.id: g.name for g in scenario.militia.groups},
+        **({"ceasefires": windows} if (windows := ceasefire_summary(scenario)) else {}),
     }
 
 

@@ -21,7 +21,11 @@ with the scripted shocks, in both engines:
   orders falling due are dropped (:func:`hold_fire`), a campaign under way
   skips the window's days -- except self-defence strikes on launch teams that
   attack (:mod:`sim.dynamics.options`): a group that defies the truce may
-  still be fired on as it launches.
+  still be fired on as it launches;
+* :func:`provoked` (phase 5b, before the stand-down decisions): an honouring
+  group that takes a blow today -- new revenge from strikes, as large as breaks a
+  stand-down -- breaks the windows it honours (outcome ``broken``) and attacks
+  again from the next day.
 
 Sources (docs/ODD.md, 7.13): the Gaza humanitarian pause of 24-30 November 2023,
 during which attacks on US forces in Iraq and Syria largely stopped; Kataib
@@ -31,6 +35,7 @@ not by others.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +44,7 @@ import numpy as np
 from ..compiled import Compiled
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..schema import Scenario
     from .state import State
 
 
@@ -55,16 +61,28 @@ class Window:
     obedience: float
 
 
-def plan(c: Compiled) -> tuple[Window, ...]:
-    """The scenario's ceasefire windows in days of the run (dated windows first, then the truce in run days)."""
-    s = c.scenario
+def _specs(s: "Scenario") -> list[tuple[str, int, int, list[str], float]]:
+    """(name, first day, last day, observers, obedience) of each window: dated ones, then the truce in run days."""
     cf = s.ceasefire
-    specs = [(w.name, (w.start - s.start_date).days, (w.end - s.start_date).days, w.observers,
+    specs = [(w.name, (w.start - s.start_date).days, (w.end - s.start_date).days, list(w.observers),
               cf.obedience if w.obedience is None else w.obedience) for w in cf.windows]
     if cf.days > 0:
-        specs.append(("truce", cf.start_day, cf.start_day + cf.days - 1, cf.observers, cf.obedience))
+        specs.append(("truce", cf.start_day, cf.start_day + cf.days - 1, list(cf.observers), cf.obedience))
+    return specs
+
+
+def summary(s: "Scenario") -> list[dict]:
+    """The windows as the run summary shows them (dates, days, observers, obedience); [] if none."""
+    day = dt.timedelta(days=1)
+    return [{"name": name, "start": (s.start_date + first * day).isoformat(),
+             "end": (s.start_date + last * day).isoformat(), "days": last - first + 1, "observers": observers,
+             "obedience": obedience} for name, first, last, observers, obedience in _specs(s)]
+
+
+def plan(c: Compiled) -> tuple[Window, ...]:
+    """The scenario's ceasefire windows in days of the run (dated windows first, then the truce in run days)."""
     out = []
-    for name, first, last, observers, obedience in specs:
+    for name, first, last, observers, obedience in _specs(c.scenario):
         groups = np.array([("militias" in observers) or gid in observers for gid in c.group_ids], dtype=bool)
         out.append(Window(name, int(first), int(last), groups, "iran" in observers, "us" in observers,
                           float(obedience)))
@@ -123,6 +141,35 @@ def open_close(st: "State") -> None:
     t.iran_holds = any(t.windows[k].iran for k in t.open)
 
 
+def provoked(st: "State", groups: slice | np.ndarray) -> None:
+    """Phase 5b, before the stand-down decisions: an honouring group among ``groups`` that took a blow today
+    (new revenge of at least ``standdown.break_revenge``: ``standdown_rules.broken``, the rule that breaks a
+    stand-down) breaks every window it honours, from the next day on (row ``ceasefire``, outcome ``broken``)."""
+    from .. import standdown_rules as sr
+    from .params import col
+
+    t = st.truce
+    if t is None:
+        return
+    g = np.arange(st.G)[groups]
+    blow = st.provoked[:, g]
+    if not st.standdowns_on:  # nobody else reads the day's blows: consume them here
+        st.provoked[:, g] = 0.0
+    if not t.any_honour:
+        return
+    brk = t.honour[:, g] & sr.broken(blow, col(st.p.standdown.break_revenge))
+    if not brk.any():
+        return
+    ids = np.asarray(st.c.group_ids, dtype=object)
+    for k, h in t.open.items():
+        r, j = np.nonzero(h[:, g] & brk)
+        if r.size:
+            h[r, g[j]] = False
+            st.log(r, actor=ids[g[j]], kind="ceasefire", target=t.windows[k].name, outcome="broken")
+    t.honour[:, g] &= ~brk  # the rest of today (the attacks are over); from tomorrow open_close recombines
+    t.any_honour = bool(t.honour.any())
+
+
 def us_holds(st: "State") -> bool:
     """True if an open window is observed by the United States today."""
     return st.truce is not None and st.truce.us_holds
@@ -140,4 +187,4 @@ def hold_fire(st: "State") -> None:
         st.pend_leader[slot].fill(False)
 
 
-__all__ = ["Truce", "Window", "hold_fire", "open_close", "plan", "us_holds"]
+__all__ = ["Truce", "Window", "hold_fire", "open_close", "plan", "provoked", "summary", "us_holds"]

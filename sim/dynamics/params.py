@@ -12,8 +12,9 @@ The phase code reads them through :func:`at` (values at some replicates),
 :func:`col` (a scalar parameter against an (R, G) array) and :func:`row`
 (a per-group/weapon/base parameter at some replicates).
 
-What cannot vary per replicate (:data:`FIXED`): the horizon, dates, drivers
-and shocks, the facility layout and initial stocks, base exposure (it sets the
+What cannot vary per replicate (:data:`FIXED`): the horizon, dates, drivers,
+shocks and ceasefire windows (:mod:`sim.dynamics.ceasefire` reads them from the
+scenario), the facility layout and initial stocks, base exposure (it sets the
 targeting probabilities), weapon preferences, kind weights, the ladder, the
 attack-count window, and every boolean or named choice.  Such values are one
 per engine call; callers that vary them run one call per distinct value.
@@ -50,7 +51,7 @@ HALF_LIVES = {
     "militia.attack.tempo_half_life_days": "tempo",
 }
 """Half-lives and the retention factor (:attr:`Params.ret`) each one sets."""
-FIXED = ("days", "start_date", "drivers", "shocks", "ladder", "us.doctrine.triggers.window_days",
+FIXED = ("days", "start_date", "drivers", "shocks", "ceasefire", "ladder", "us.doctrine.triggers.window_days",
          "kind_weights", "facilities_per_kind", "aimpoints_per_facility", "stock", "exposure", "preference",
          "lon", "lat", "personnel", "irgc_abroad", "homeland")
 """Parameters (or path parts) that are one value per engine call."""
@@ -158,7 +159,7 @@ def why_fixed(path: str) -> str:
     """Why ``path`` cannot vary per replicate ('' if it can)."""
     parts = path.split(".")
     if any(p in FIXED for p in parts) or path in FIXED:
-        return "it shapes the run itself (horizon, layout, drivers, targeting or ladder)"
+        return "it shapes the run itself (horizon, layout, drivers, shocks, ceasefire windows, targeting or ladder)"
     if _generic(path) not in _numeric_paths():
         return "not a numeric parameter the day reads (booleans and named choices are one per call)"
     return ""

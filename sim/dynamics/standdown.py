@@ -31,6 +31,7 @@ import numpy as np
 from .. import rules
 from .. import options_rules as orl
 from .. import standdown_rules as sr
+from .ceasefire import provoked as truce_provoked
 from .params import col
 from .state import State
 
@@ -53,6 +54,7 @@ def iran_orders(st: State) -> None:
 
 def group_standdowns(st: State, groups: slice | np.ndarray = slice(None)) -> None:
     """Leadership decisions, ends, breaks and answers to Iran's order for ``groups`` (see the module doc)."""
+    truce_provoked(st, groups)  # a blow today may break a ceasefire the group honours (sim.dynamics.ceasefire)
     if not st.standdowns_on:
         return
     p, sd, d = st.p, st.p.standdown, st.day
