@@ -203,3 +203,24 @@ def test_written_events_keep_their_types_and_values(tmp_path, monkeypatch, capsy
     csv = pd.read_csv(out / "events.csv", keep_default_na=False)
     assert csv["kind"].tolist() == engine["kind"].astype(str).tolist()
     assert csv["launches"].tolist() == engine["launches"].tolist()
+
+
+def test_the_writers_form_of_a_block_gives_the_same_files(tmp_path, monkeypatch):
+    """Per-day table in int32/int16 and events in parts (stream=) vs int64 and one event frame: same bytes."""
+    import sim.tables
+    from sim.stream import RunStream
+
+    monkeypatch.setattr(sim.tables, "ROW_GROUP_REPLICATES", 2)  # several row groups, and parts, in 7 replicates
+    s = sim.ensemble.prepare_scenario("baseline", days=30)
+    files = []
+    for stream in (None, 2):
+        ts, ev = sim.ensemble.run_ensemble(s, 7, 1, events=True, stream=stream)
+        assert isinstance(ev, pd.DataFrame) == (stream is None)
+        out = tmp_path / f"stream-{stream}"
+        out.mkdir()
+        writer = RunStream(out, s, {"seed": 1}, csv=True)
+        writer.add(ts, ev)
+        writer.close()
+        files.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert len(files[0]) == 4 and files[0] == files[1]
+    assert pq.ParquetFile(tmp_path / "stream-2" / "events.parquet").metadata.num_row_groups == 4
