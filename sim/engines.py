@@ -41,8 +41,9 @@ def prepare_with_source(scenario: Any, days: int | None = None, overrides: Seque
     ``scenario`` is a :class:`~sim.schema.Scenario`, a mapping, YAML text, a path
     or a name under ``scenarios/``.  ``overrides`` (``path=value``) are applied
     first, then ``days`` replaces the horizon; the result is validated as a whole
-    (a horizon that leaves a scripted shock outside the run is refused, naming
-    ``days_option``).  Every problem is reported at once: those of the scenario and
+    (a horizon that cuts a ceasefire window short is refused, naming
+    ``days_option``; scripted shocks dated after the horizon are left out, as
+    calibration's shortened replays need).  Every problem is reported at once: those of the scenario and
     its overrides, and a ``days`` outside the schema's bounds.  Errors:
     :class:`~sim.errors.ScenarioError` for the scenario and overrides,
     :class:`~sim.errors.InputError` for ``days`` alone.
