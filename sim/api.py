@@ -82,7 +82,10 @@ class Run:
     timeseries: "pd.DataFrame"
     """One row per replicate and day (columns as in ``timeseries.csv``)."""
     events: "pd.DataFrame"
-    """One row per event (attacks, strikes, ...; columns as in ``events.csv``)."""
+    """One row per event (attacks, strikes, ...; columns as in ``events.csv``): text columns are pandas
+    categoricals of the texts each holds, counts the narrowest integers that hold them (``int16`` mostly:
+    cast before arithmetic that may exceed 32,767); join two runs' events with
+    :func:`sim.dynamics.events.concat_events`."""
     seed: int
     engine: str
 

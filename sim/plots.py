@@ -1,6 +1,6 @@
 """Figures of a run (or of several runs overlaid) for papers, slides and the web page.
 
-Four figures, each saved as PNG and SVG:
+Five figures, each saved as PNG and SVG:
 
 ``escalation_fan``    cumulative militia attacks on US forces: median with the bands holding the
                       middle 50% and 90% of runs, and the figures of the source documents as marked points

@@ -687,6 +687,12 @@ class Scenario(Strict):
             for j, who in enumerate(observers):
                 if who not in CEASEFIRE_ACTORS and who not in groups:
                     raise ValueError(f"{where}[{j}] {who!r} is not an observer; allowed: {allowed}")
+        names = [w.name for w in cf.windows] + (["truce"] if cf.days > 0 else [])
+        for i, w in enumerate(cf.windows):
+            if names.count(w.name) > 1:
+                raise ValueError(f"ceasefire.windows[{i}].name {w.name!r} is used by another window (the event "
+                                 f"log names windows); allowed: a name no other window has"
+                                 + (" ('truce' is the window of ceasefire.days)" if w.name == "truce" else ""))
         first, last = self.start_date, self.end_date
         inside = f"dates from {first.isoformat()} to {last.isoformat()} (the run's days)"
         for i, w in enumerate(cf.windows):

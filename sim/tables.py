@@ -88,7 +88,9 @@ EVENT_DOCS: dict[str, tuple[str, str]] = {
     "kind": ("", "attack, scripted_attack, order, a strike label, direct_attack, shock, rung, standdown_order, "
                  "standdown, standdown_end, self_defence, leadership or ceasefire"),
     "target": ("", "The base attacked, the facility or owners struck, or the new rung"),
-    "outcome": ("", "Result: attack outcome, struck/destroyed/damaged/no_target, scheduled, up/down"),
+    "outcome": ("", "Result: attack outcome, struck/destroyed/damaged/no_target, scheduled, up/down; "
+                    "stand-downs: ordered, obeyed, defied, expired, broken; ceasefires: start, end, honoured, "
+                    "defied, broken"),
     "weapon": ("", "Weapon used (attacks)"),
     "previous": ("rung", "Previous rung (rung changes)"),
     "detail": ("", "key=value figures of the event"),

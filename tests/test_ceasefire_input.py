@@ -42,6 +42,14 @@ def test_a_bad_window_is_refused_with_file_line_field_and_what_is_allowed(case, 
     assert not (here / "out").exists()
 
 
+def test_two_windows_with_one_name_are_refused(here, capsys):
+    (here / "x.yaml").write_text(WINDOW.format(start="2023-11-24", end="2023-11-30", observers="[kh]")
+                                 + "    - {name: pause, start: 2023-12-24, end: 2023-12-30, observers: [kss]}\n")
+    err = refused(capsys, here, "run", "x.yaml", "--out", "out", *TINY[:2])
+    assert "x.yaml:4: ceasefire.windows[0].name: 'pause' is used by another window" in err
+    assert "allowed: a name no other window has" in err and not (here / "out").exists()
+
+
 def test_a_horizon_that_cuts_a_window_is_refused_naming_days(here, capsys):
     err = refused(capsys, here, "run", "regional_truce", "--days", "60", "--out", "out", "-n", "1")
     assert "--days" in err and "ceasefire.windows[0].end" in err and "outside the run" in err

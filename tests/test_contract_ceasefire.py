@@ -152,13 +152,18 @@ def test_an_observing_iran_makes_no_direct_attack(engine):
        observers=hst.lists(hst.sampled_from(["militias", "kh", "kss", "iran", "us"]), min_size=1, max_size=3),
        mesa=hst.booleans())
 def test_days_before_a_window_are_the_run_without_it(first, length, obedience, observers, mesa):
-    """Whatever the window, the days before it opens are those of the run without it (common random numbers:
-    the honour draws come from a spawned generator), and honouring groups make no attack inside it."""
+    """Whatever the window, the days before it opens are those of the run without it, honouring groups make no
+    attack inside it, and a window of groups alone at obedience 0 is the run without it, every day (common
+    random numbers: the honour draws come from a spawned generator, not the run's own stream)."""
     base = _busy(days=40)
     s = _with(base, _window(base, first, first + length - 1, observers=observers, obedience=obedience))
     eng = MesaEngine() if mesa else Ensemble()
     a, b = eng.run(base, 2, seed=7), eng.run(s, 2, seed=7)
     pd.testing.assert_frame_equal(a.ts[a.ts["day"] < first], b.ts[b.ts["day"] < first], check_exact=True)
+    if not {"iran", "us"} & set(observers):
+        z = eng.run(_with(base, _window(base, first, first + length - 1, observers=observers, obedience=0.0)),
+                    2, seed=7)
+        pd.testing.assert_frame_equal(a.ts, z.ts, check_exact=True)
     answers = b.ev[(b.ev["kind"] == "ceasefire") & (b.ev["outcome"] == "honoured")]
     att = _attacks(b.ev)
     for rep, gid in zip(answers["replicate"], answers["actor"]):

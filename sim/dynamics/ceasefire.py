@@ -11,8 +11,9 @@ with the scripted shocks, in both engines:
   *defies* it (rows ``ceasefire``, actor the group, outcome ``honoured`` or
   ``defied``).  The draw is made once per replicate and group, for the whole
   window, from a generator spawned from the state's (``Generator.spawn``), so
-  the other draws of the day are the same whatever the obedience: obedience 0
-  gives the run without the window, day for day;
+  the other draws of the day are the same whatever the obedience: for a window
+  observed by militia groups only, obedience 0 gives the run without the window,
+  day for day (an observing US or Iran holds fire whatever the groups do);
 * on its last day it logs ``ceasefire`` ``end`` (``value`` its length in days);
 * while windows are open, :class:`Truce` says who holds fire: groups honouring
   an open window attack at zero intensity (:func:`sim.dynamics.standdown.intensity_factor`);
