@@ -83,7 +83,9 @@ class Run:
     """One row per replicate and day (columns as in ``timeseries.csv``)."""
     events: "pd.DataFrame"
     """One row per event (attacks, strikes, ...; columns as in ``events.csv``): text columns are pandas
-    categoricals of the texts each holds, counts the narrowest integers that hold them (``int16`` mostly:
+    categoricals sharing one dtype (every text of the log, so a column's categories may include texts it
+    never takes: group with ``observed=True``, count with ``value_counts()`` after
+    ``cat.remove_unused_categories()``), counts the narrowest integers that hold them (``int16`` mostly:
     cast before arithmetic that may exceed 32,767); join two runs' events with
     :func:`sim.dynamics.events.concat_events`."""
     seed: int

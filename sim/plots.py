@@ -210,17 +210,17 @@ def fan_axes(ax: Any, runs: Sequence[RunData], *, full: bool | None = None, sour
     _date_axis(ax)
 
 
-def ceasefire_spans(ax: Any, runs: Sequence[RunData]) -> None:
-    """Shade the ceasefire windows of the runs (``summary['ceasefires']``, ODD 7.13), each window once."""
-    seen = set()
+def ceasefire_spans(ax: Any, runs: Sequence[RunData], *, label: bool = True) -> None:
+    """Shade the ceasefire windows of the runs (``summary['ceasefires']``, ODD 7.13), each window once; with
+    several runs the legend names the runs that have a window."""
+    spans: dict[tuple[str, str], list[str]] = {}
     for run in runs:
         for w in run.summary.get("ceasefires", ()):
-            key = (w["start"], w["end"])
-            if key in seen:
-                continue
-            ax.axvspan(pd.Timestamp(w["start"]), pd.Timestamp(w["end"]) + pd.Timedelta(days=1), color="0.5",
-                       alpha=0.15, lw=0, label="ceasefire" if not seen else None)
-            seen.add(key)
+            spans.setdefault((w["start"], w["end"]), []).append(run.name)
+    for i, ((start, end), names) in enumerate(spans.items()):
+        text = "ceasefire" if len(runs) == 1 else f"ceasefire ({', '.join(dict.fromkeys(names))})"
+        ax.axvspan(pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1), color="0.5",
+                   alpha=0.15, lw=0, label=text if label and (i == 0 or len(runs) > 1) else None)
 
 
 def rung_shares(run: RunData) -> np.ndarray:
@@ -334,6 +334,8 @@ def pauses_axes(ax: Any, strip: Any, run: RunData, i: int = 0) -> None:
     ax.set_ylabel("attacks\n(cumulative)")
     ax.set_ylim(bottom=0)
     _date_axis(ax)
+    ceasefire_spans(ax, [run])
+    ceasefire_spans(strip, [run], label=False)
     if paused is not None:
         strip.fill_between(dates, run.days.paused_share(), step="mid", color=colour(i), alpha=0.5, lw=0)
     strip.set_ylim(0, 1)

@@ -209,3 +209,14 @@ def test_fan_chart_shades_the_ceasefire_windows_of_the_summary(baseline, tmp_pat
     assert (x0, x1) == ("2023-11-24", "2023-12-01")  # the last day included
     assert "ceasefire" in svg_text(fig, tmp_path, "truce")
     assert "ceasefire" not in svg_text(plots.fan_chart([baseline]), tmp_path, "plain")
+
+
+def test_ceasefire_windows_are_named_by_run_in_a_comparison_and_shaded_in_the_pauses_figure(baseline):
+    window = {"name": "pause", "start": "2023-11-24", "end": "2023-11-30", "days": 7, "observers": ["us"],
+              "obedience": 0.9}
+    truce = RunData("truce", baseline.ts, {**baseline.summary, "ceasefires": [window]})
+    labels = [p.get_label() for p in plots.fan_chart([baseline, truce]).axes[0].patches]
+    assert "ceasefire (truce)" in labels and "ceasefire" not in labels  # not read as every run's window
+    fig = plots.pauses_chart([baseline, truce])
+    shaded = [len(ax.patches) for ax in fig.axes]  # runs' panels and strips, in order
+    assert shaded == [0, 0, 1, 1]

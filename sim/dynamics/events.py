@@ -11,11 +11,13 @@ Memory: a block is encoded when it is added -- text as integer codes into the
 log's vocabulary, whole numbers in the narrowest of
 :data:`~sim.columns.EVENT_COUNT_DTYPES` that holds them, a value shared by the
 whole block kept once -- so an event costs a few tens of bytes, never a Python
-object.  :meth:`EventLog.frame` gives each text column as a pandas categorical of
-the texts it holds, sorted (so ``value_counts`` and ``groupby`` show only those;
-compare two text columns as text, ``astype(str)``), whole numbers in the narrowest
-dtype that holds them (cast to a wider one before arithmetic that may exceed it),
-and ``replicate``/``day`` as
+object.  :meth:`EventLog.frame` gives the text columns as pandas categoricals
+sharing one dtype (the sorted distinct texts of the log and "", so that text
+columns compare with each other and group alike; a column's categories may hold
+texts it never takes: ``groupby(..., observed=True)``, the default from pandas 3,
+and ``value_counts()`` after ``cat.remove_unused_categories()`` show only those it
+takes), whole numbers in the narrowest dtype that holds them (cast to a wider one
+before arithmetic that may exceed it), and ``replicate``/``day`` as
 :data:`~sim.columns.EVENT_REPLICATE_DTYPE`/:data:`~sim.columns.EVENT_DAY_DTYPE`;
 :func:`concat_events` joins such frames keeping them categorical.
 
@@ -174,7 +176,7 @@ class EventLog:
             del blocks
         columns = {key: _Column(key, fields, release) for key in EVENT_COLUMNS[1:]}
         del fields
-        # categories: the log's texts and "" (the default), sorted, each column then keeping those it holds;
+        # one categorical dtype for every text column: the log's texts and "" (the default), sorted;
         # rank[code] is a text's category, rank[-1] that of "" (the code -1 of a text column left out)
         categories = sorted({*texts, ""})
         where = {t: i for i, t in enumerate(categories)}
@@ -199,7 +201,7 @@ class EventLog:
             for key, column in columns.items():
                 values = column.take(block, within)
                 cols[key] = (pd.Categorical.from_codes(rank[values], dtype=text_dtype, validate=False)
-                             .remove_unused_categories() if key in _TEXT else values)
+                             if key in _TEXT else values)
             yield pd.DataFrame(cols, copy=False)
 
 
@@ -265,16 +267,16 @@ class EventParts:
 
 
 def concat_events(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame | None:
-    """Event logs joined (``ignore_index``); each categorical text column stays categorical, its categories
-    the union of the column's texts in every frame, sorted (as :meth:`EventLog.frame` gives one log)."""
+    """Event logs joined (``ignore_index``); their categorical text columns keep one categorical dtype, the
+    union of their texts, sorted (as :meth:`EventLog.frame` gives one log)."""
     frames = [f for f in frames if f is not None]
     if len(frames) < 2:
         return frames[0] if frames else None
     cols = [c for c in frames[0].columns if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
     if cols:
-        dtypes = {c: pd.CategoricalDtype(pd.Index(sorted(set().union(*(f[c].cat.categories for f in frames))),
-                                                  dtype=object)) for c in cols}
-        frames = [f.astype(dtypes) for f in frames]
+        texts = sorted(set().union(*(f[c].cat.categories for f in frames for c in cols)))
+        dtype = pd.CategoricalDtype(pd.Index(texts, dtype=object))
+        frames = [f.astype(dict.fromkeys(cols, dtype)) for f in frames]
     return pd.concat(frames, ignore_index=True)
 
 
