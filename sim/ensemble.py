@@ -197,7 +197,8 @@ class EnsembleEngine:
         lo, hi = self._staged_from, self.state.day + 1
         if hi > lo:
             n = hi - lo
-            if self.compact and n and np.abs(self._stage_int[:n]).max(initial=0) > np.iinfo(np.int32).max:
+            staged, i32 = self._stage_int[:n], np.iinfo(np.int32)
+            if self.compact and (staged.max(initial=0) > i32.max or staged.min(initial=0) < i32.min):
                 raise OverflowError("a whole-number column of the per-day table exceeds int32 (compact=True)")
             # transpose in blocks of replicates, so that source and destination pages stay few
             for r0 in range(0, self.R, 512):

@@ -39,7 +39,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from sim.aggregates import DayAggregates
+from sim.aggregates import PAUSE_COLUMN, DayAggregates
 from sim.plot_sources import source_points, source_strikes
 from sim.rules import RUNG_NAMES
 
@@ -317,8 +317,6 @@ def _spans(mask: np.ndarray) -> list[tuple[int, int]]:
 def pauses_axes(ax: Any, strip: Any, run: RunData, i: int = 0) -> None:
     """Single runs of ``run`` (thin lines) over its median (bold), stand-down days drawn thick; the share
     of runs with a stand-down in force in ``strip`` (colour ``i`` of the palette)."""
-    from sim.aggregates import PAUSE_COLUMN
-
     dates = _dates(run)
     ax.plot(dates, _bands(run, "cumulative_attacks")[2], color="0.15", lw=2.2, label="median of all runs", zorder=3)
     ids, paths = run.days.samples("cumulative_attacks")

@@ -541,6 +541,12 @@ class StandDown(Strict):
 
 CEASEFIRE_ACTORS = ("militias", "iran", "us")
 """Observers of a ceasefire window besides group ids: every group, Iran, the United States."""
+def _observers(description: str) -> Any:
+    """An observers list (group ids or :data:`CEASEFIRE_ACTORS`; all of the latter by default)."""
+    return Field(default_factory=lambda: list(CEASEFIRE_ACTORS), min_length=1, max_length=20,
+                 description=description, json_schema_extra={"unit": "", "role": "setting"})
+
+
 PAUSE2023 = ("the Gaza humanitarian pause of 24-30 Nov 2023: attacks on US forces in Iraq and Syria largely "
              "stopped while it held and resumed after it (public record, not in the seeds)")
 
@@ -553,10 +559,7 @@ class CeasefireWindow(Strict):
     start: dt.date = setting(dt.date(2023, 11, 24), "First day of the window (inside the run)", unit="date")
     end: dt.date = setting(dt.date(2023, 11, 30), "Last day of the window, included (on or after start, inside the run)",
                            unit="date")
-    observers: list[str] = Field(
-        default_factory=lambda: list(CEASEFIRE_ACTORS), min_length=1, max_length=20,
-        description="Who observes the window: group ids, 'militias' (every group), 'iran', 'us'",
-        json_schema_extra={"unit": "", "role": "setting"})
+    observers: list[str] = _observers("Who observes the window: group ids, 'militias' (every group), 'iran', 'us'")
     obedience: float | None = setting(None, "Chance that an observing group honours this window (empty: "
                                             "ceasefire.obedience)", unit="probability", ge=0, le=1)
 
@@ -580,10 +583,8 @@ class Ceasefire(Strict):
     start_day: int = setting(30, "Day of the run on which the truce given in run days opens", unit="days",
                              ge=0, le=3650)
     days: int = setting(0, "Length of the truce given in run days (0 = none)", unit="days", ge=0, le=3650)
-    observers: list[str] = Field(
-        default_factory=lambda: list(CEASEFIRE_ACTORS), min_length=1, max_length=20,
-        description="Who observes the truce given in run days: group ids, 'militias' (every group), 'iran', 'us'",
-        json_schema_extra={"unit": "", "role": "setting"})
+    observers: list[str] = _observers(
+        "Who observes the truce given in run days: group ids, 'militias' (every group), 'iran', 'us'")
     windows: list[CeasefireWindow] = Field(default_factory=list, max_length=100, description="Dated ceasefire windows, each {name, start, end (days included, inside the "
                                                        "run, end not before start), observers (group ids, militias, iran, "
                                                        "us), obedience (0-1; empty: ceasefire.obedience)}",

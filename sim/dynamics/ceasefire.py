@@ -43,6 +43,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..compiled import Compiled
+from ..schema import CEASEFIRE_ACTORS
+
+MILITIAS, IRAN, US = CEASEFIRE_ACTORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..schema import Scenario
@@ -84,8 +87,8 @@ def plan(c: Compiled) -> tuple[Window, ...]:
     """The scenario's ceasefire windows in days of the run (dated windows first, then the truce in run days)."""
     out = []
     for name, first, last, observers, obedience in _specs(c.scenario):
-        groups = np.array([("militias" in observers) or gid in observers for gid in c.group_ids], dtype=bool)
-        out.append(Window(name, int(first), int(last), groups, "iran" in observers, "us" in observers,
+        groups = np.array([(MILITIAS in observers) or gid in observers for gid in c.group_ids], dtype=bool)
+        out.append(Window(name, int(first), int(last), groups, IRAN in observers, US in observers,
                           float(obedience)))
     return tuple(out)
 
